@@ -1,0 +1,34 @@
+# Shared by the scripts: project paths, build-on-demand and the JVM command line.
+# Source it; it defines SYNCBN_ROOT, syncbn_build and syncbn_java_cmd.
+SYNCBN_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+export SPARK_LOCAL_IP="${SPARK_LOCAL_IP:-127.0.0.1}"
+
+# Compiles the project and writes its runtime classpath when any source is newer than the last build.
+syncbn_build() {
+  local stamp="$SYNCBN_ROOT/target/classpath.txt"
+  if [[ ! -f "$stamp" || -n "$(find "$SYNCBN_ROOT/src/main" "$SYNCBN_ROOT/pom.xml" "$SYNCBN_ROOT/conf/defaults.conf" -newer "$stamp" -print -quit)" ]]; then
+    echo "syncbn: building (mvn compile) ..." >&2
+    (cd "$SYNCBN_ROOT" && mvn -B -q -DskipTests compile dependency:build-classpath \
+        -Dmdep.outputFile=target/classpath.txt -Dmdep.includeScope=runtime) >&2 \
+      || { echo "syncbn: build failed" >&2; return 1; }
+    touch "$stamp"
+  fi
+}
+
+# The Java 17 options of conf/spark-defaults.conf (spark.driver.extraJavaOptions): one source of truth.
+syncbn_java_opts() {
+  sed -n 's/^spark\.driver\.extraJavaOptions[[:space:]]\+//p' "$SYNCBN_ROOT/conf/spark-defaults.conf"
+}
+
+# Prints nothing; fills the array SYNCBN_JAVA with the java command line for main class $1.
+syncbn_java_cmd() {
+  local main="$1"
+  local commit
+  commit="$(git -C "$SYNCBN_ROOT" rev-parse --short=12 HEAD 2>/dev/null || echo unknown)"
+  if [[ -n "$(git -C "$SYNCBN_ROOT" status --porcelain --untracked-files=no 2>/dev/null)" ]]; then commit="$commit-dirty"; fi
+  # shellcheck disable=SC2207
+  SYNCBN_JAVA=(java -Xmx"${SYNCBN_HEAP:-8g}" $(syncbn_java_opts)
+    -Dlog4j2.configurationFile="$SYNCBN_ROOT/conf/log4j2.properties"
+    -Dsyncbn.gitCommit="$commit"
+    -cp "$SYNCBN_ROOT/target/classes:$(cat "$SYNCBN_ROOT/target/classpath.txt")" "$main")
+}

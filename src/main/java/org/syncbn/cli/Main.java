@@ -1,0 +1,76 @@
+package org.syncbn.cli;
+
+import org.syncbn.config.SpecException;
+
+import java.io.PrintStream;
+import java.util.Arrays;
+
+/**
+ * {@code syncbn <command> [options]}. Exit codes: 0 success, 2 bad input (spec, arguments, data
+ * files; one line on stderr naming what was wrong), 1 any other failure.
+ */
+public final class Main {
+    static final String USAGE = """
+            usage: syncbn <command> [options]
+
+            commands:
+              train <job.conf> [--set key=value ...] [--out DIR] [--resume DIR]
+                                       train a job on Spark (embedded local[W] unless spark-submit gives a master)
+              evaluate <model.zip> [--data DIR] [--set key=value ...]
+                                       test-set accuracy and loss of a saved model, in inference mode
+
+            Run 'syncbn <command> --help' for a command's options.
+            """;
+
+    private Main() {
+    }
+
+    public static void main(String[] argv) {
+        int code = run(argv, System.out, System.err);
+        // Spark's barrier-stage timer is a non-daemon thread: without an explicit exit the JVM stays up.
+        System.exit(code);
+    }
+
+    /** Runs a command and returns its exit code (never calls System.exit; tests use this). */
+    public static int run(String[] argv, PrintStream out, PrintStream err) {
+        if (argv.length == 0 || argv[0].equals("--help") || argv[0].equals("-h") || argv[0].equals("help")) {
+            (argv.length == 0 ? err : out).print(USAGE);
+            return argv.length == 0 ? 2 : 0;
+        }
+        String[] rest = Arrays.copyOfRange(argv, 1, argv.length);
+        try {
+            return switch (argv[0]) {
+                case "train" -> TrainCommand.run(rest, out, err);
+                case "evaluate" -> EvaluateCommand.run(rest, out, err);
+                default -> throw new SpecException("unknown command '" + argv[0]
+                        + "' (commands: train, evaluate; see syncbn --help)");
+            };
+        } catch (RuntimeException e) {
+            SpecException bad = badInput(e);
+            if (bad != null) {
+                err.println("error: " + bad.getMessage());
+                return 2;
+            }
+            err.println("error: " + argv[0] + " failed: " + e);
+            e.printStackTrace(err);
+            return 1;
+        }
+    }
+
+    /** The user-input error behind {@code e}, also when Spark wrapped it in a task failure. */
+    static SpecException badInput(Throwable e) {
+        String marker = SpecException.class.getName() + ": ";
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof SpecException s) {
+                return s;
+            }
+            String msg = t.getMessage();
+            int at = msg == null ? -1 : msg.indexOf(marker);
+            if (at >= 0) {
+                String line = msg.substring(at + marker.length()).lines().findFirst().orElse("");
+                return new SpecException(line);
+            }
+        }
+        return null;
+    }
+}

@@ -1,0 +1,109 @@
+package org.syncbn.cli;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigValue;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.syncbn.config.JobSpec;
+import org.syncbn.config.JobSpecLoader;
+import org.syncbn.config.SpecException;
+import org.syncbn.store.Checkpoint;
+import org.syncbn.train.TrainingJob;
+
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+
+/** {@code syncbn train}: validate the spec, then run it on Spark. */
+final class TrainCommand {
+    static final String HELP = """
+            usage: syncbn train <job.conf> [--set key=value ...] [--out DIR] [--resume DIR]
+
+              <job.conf>          job spec (HOCON), layered over conf/defaults.conf
+              --set key=value     override any job key (repeatable), e.g. --set train.workers=4
+              --out DIR           output directory (default runs/<name>-<yyyyMMdd-HHmmss>/)
+              --resume DIR        continue the run in DIR from its last checkpoint; the job file and
+                                  --set may be left out, and must match the checkpoint's spec if given
+
+            Writes to the output directory: model.zip (DL4J ModelSerializer format), metrics.jsonl
+            (one line per evaluation), provenance.json, checkpoint.zip. Progress goes to stderr.
+            Exit codes: 0 done, 2 bad input (nothing written), 1 failure.
+            """;
+
+    private TrainCommand() {
+    }
+
+    static int run(String[] argv, PrintStream out, PrintStream err) {
+        Args args = Args.parse("train", argv, 0, Set.of("--out", "--resume"), Set.of("--help", "-h"));
+        if (args.flags().contains("--help") || args.flags().contains("-h")) {
+            out.print(HELP);
+            return 0;
+        }
+        if (args.positionals().size() > 1) {
+            throw new SpecException("train: expected one job file, got " + args.positionals());
+        }
+        String resume = args.option("--resume");
+        if (resume != null && args.option("--out") != null) {
+            throw new SpecException("train: --resume DIR continues in DIR; do not give --out as well");
+        }
+        Path jobFile = args.positionals().isEmpty() ? null : Path.of(args.positionals().get(0));
+        JobSpec spec;
+        Path outDir;
+        if (resume != null) {
+            outDir = Path.of(resume);
+            spec = JobSpecLoader.fromResolved(Checkpoint.read(outDir).specHocon());
+            if (jobFile != null || !args.sets().isEmpty()) {
+                requireSameSpec(spec, JobSpecLoader.load(jobFile, args.sets()), outDir);
+            }
+        } else {
+            if (jobFile == null) {
+                throw new SpecException("train: missing job file (usage: syncbn train <job.conf> [--set key=value ...])");
+            }
+            spec = JobSpecLoader.load(jobFile, args.sets());
+            outDir = args.option("--out") != null ? Path.of(args.option("--out"))
+                    : Path.of("runs", spec.name() + "-"
+                    + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+        }
+        err.println("syncbn train: job '" + spec.name() + "', " + spec.train().workers() + " workers x "
+                + spec.train().batchPerWorker() + ", " + spec.train().epochs() + " epochs, bn.mode=" + spec.bn().mode()
+                + ", output " + outDir + (resume != null ? " (resuming)" : ""));
+        try (JavaSparkContext sc = SparkSessions.open(spec)) {
+            sc.setLogLevel("WARN");
+            TrainingJob.Outcome outcome = TrainingJob.run(sc,
+                    new TrainingJob.Options(spec, outDir, resume != null, err, null));
+            out.println("model: " + outcome.outDir().resolve("model.zip"));
+            if (outcome.lastEval() != null) {
+                out.printf(java.util.Locale.ROOT, "test accuracy %.4f, test loss %.4f%n",
+                        outcome.lastEval().accuracy(), outcome.lastEval().meanLoss());
+            }
+        }
+        return 0;
+    }
+
+    /** A resumed run must be the same job: the first differing key is named. */
+    private static void requireSameSpec(JobSpec stored, JobSpec given, Path dir) {
+        if (stored.resolvedHocon().equals(given.resolvedHocon())) {
+            return;
+        }
+        Map<String, String> a = flatten(ConfigFactory.parseString(stored.resolvedHocon()));
+        Map<String, String> b = flatten(ConfigFactory.parseString(given.resolvedHocon()));
+        for (String key : new java.util.TreeSet<>(a.keySet())) {
+            if (!a.get(key).equals(b.get(key))) {
+                throw new SpecException("--resume " + dir + ": " + key + " = " + b.get(key)
+                        + " differs from the checkpoint's " + a.get(key) + " (leave the job file out to resume as stored)");
+            }
+        }
+    }
+
+    private static Map<String, String> flatten(Config c) {
+        Map<String, String> m = new TreeMap<>();
+        for (Map.Entry<String, ConfigValue> e : c.entrySet()) {
+            m.put(e.getKey(), e.getValue().render());
+        }
+        return m;
+    }
+}

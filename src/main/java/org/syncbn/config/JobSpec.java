@@ -1,0 +1,48 @@
+package org.syncbn.config;
+
+import java.io.Serializable;
+import java.util.List;
+
+/**
+ * A validated, immutable training job: every key of conf/defaults.conf, resolved.
+ * Built only by {@link JobSpecLoader}; {@link #resolvedHocon()} is the exact text the
+ * spec was resolved to (recorded in checkpoints and provenance).
+ */
+public record JobSpec(
+        String name,
+        long seed,
+        Dtype dtype,
+        DataSpec data,
+        ModelSpec model,
+        BnSpec bn,
+        TrainSpec train,
+        OptimSpec optim,
+        CheckpointSpec checkpoint,
+        SparkSpec spark,
+        String resolvedHocon) implements Serializable {
+
+    public enum Dtype { FLOAT, DOUBLE }
+
+    public record DataSpec(String format, String dir, String trainImages, String trainLabels,
+                           String testImages, String testLabels, int numClasses, boolean shuffle,
+                           int maxTrainExamples, int maxTestExamples) implements Serializable {}
+
+    public record ModelSpec(String type, List<Integer> hidden, String activation,
+                            String weightInit) implements Serializable {}
+
+    public record BnSpec(String mode, double decay, double eps, boolean useLogStd) implements Serializable {}
+
+    public record TrainSpec(int workers, int batchPerWorker, int epochs, int stepsPerRound,
+                            int evalEveryEpochs) implements Serializable {}
+
+    public record OptimSpec(String updater, double lr, double momentum, double l2) implements Serializable {}
+
+    public record CheckpointSpec(int everyRounds) implements Serializable {}
+
+    public record SparkSpec(String master) implements Serializable {}
+
+    /** Global SGD batch: examples consumed by all workers together in one step. */
+    public int globalBatch() {
+        return train.workers() * train.batchPerWorker();
+    }
+}

@@ -1,0 +1,511 @@
+package org.syncbn.config;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigList;
+import com.typesafe.config.ConfigObject;
+import com.typesafe.config.ConfigOrigin;
+import com.typesafe.config.ConfigParseOptions;
+import com.typesafe.config.ConfigRenderOptions;
+import com.typesafe.config.ConfigSyntax;
+import com.typesafe.config.ConfigUtil;
+import com.typesafe.config.ConfigValue;
+import com.typesafe.config.ConfigValueFactory;
+import com.typesafe.config.ConfigValueType;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.function.DoublePredicate;
+import java.util.regex.Pattern;
+
+/**
+ * Builds a validated {@link JobSpec} from HOCON: the classpath {@code defaults.conf} (a copy of
+ * conf/defaults.conf, which is also the schema: its keys are exactly the known keys), then an
+ * optional job file, then {@code --set key=value} overrides, resolved together.
+ *
+ * <p>Every user error is a one-line {@link SpecException} naming where the value came from
+ * (job file, {@code --set}, ...), the key, the offending value and what was expected.
+ * Types are strict: integer keys take whole numbers only, boolean keys only true/false, numeric
+ * keys never take quoted strings; string keys also take a bare number or boolean by its text
+ * (so {@code --set name=2024} works), and choice keys are matched case-insensitively.
+ */
+public final class JobSpecLoader {
+
+    private static final String DEFAULTS_RESOURCE = "defaults.conf";
+    private static final String SET_ORIGIN = "--set";
+    private static final String RESOLVED_ORIGIN = "resolved spec";
+
+    private static final Pattern NAME = Pattern.compile("[A-Za-z0-9._-]+");
+    private static final int MAX_WORKERS = 4096;
+    private static final int MAX_SHOWN_VALUE = 80;
+
+    private static final List<String> DTYPES = List.of("float", "double");
+    private static final List<String> DATA_FORMATS = List.of("idx");
+    private static final List<String> MODEL_TYPES = List.of("mlp");
+    private static final List<String> ACTIVATIONS = List.of("relu", "tanh", "sigmoid", "leakyrelu", "elu");
+    private static final List<String> WEIGHT_INITS = List.of("xavier", "relu", "uniform");
+    private static final List<String> BN_MODES = List.of("local");
+    private static final List<String> UPDATERS = List.of("sgd", "nesterovs", "adam");
+
+    private static final ConfigRenderOptions HOCON_RENDER = ConfigRenderOptions.defaults()
+            .setJson(false).setFormatted(true).setComments(false).setOriginComments(false);
+
+    private JobSpecLoader() {}
+
+    /**
+     * Loads a job: defaults, then {@code jobFile} (may be null), then each {@code key=value} of
+     * {@code sets} in order (the value is parsed as a HOCON value: {@code train.workers=4},
+     * {@code model.hidden=[64,32]}, {@code name=foo}).
+     *
+     * @throws SpecException on a missing or malformed job file, a malformed {@code --set}, an
+     *         unknown key, a wrong type or an out-of-range value
+     */
+    public static JobSpec load(Path jobFile, List<String> sets) {
+        Objects.requireNonNull(sets, "sets");
+        Config merged = ConfigFactory.empty();
+        for (String set : sets) {
+            merged = parseSet(set).withFallback(merged);    // later --set wins
+        }
+        if (jobFile != null) {
+            merged = merged.withFallback(parseJobFile(jobFile));
+        }
+        return build(merged);
+    }
+
+    /**
+     * Rebuilds a spec from the text of {@link JobSpec#resolvedHocon()} (e.g. from a checkpoint),
+     * layered over the current defaults; {@code fromResolved(s.resolvedHocon()).equals(s)}.
+     *
+     * @throws SpecException if the text does not parse or does not validate
+     */
+    public static JobSpec fromResolved(String resolvedHocon) {
+        Objects.requireNonNull(resolvedHocon, "resolvedHocon");
+        return build(parse(resolvedHocon, RESOLVED_ORIGIN));
+    }
+
+    // ---- layers ------------------------------------------------------------------------------
+
+    private static Config parseJobFile(Path jobFile) {
+        if (!Files.exists(jobFile)) {
+            throw new SpecException("job file not found: " + jobFile);
+        }
+        if (!Files.isRegularFile(jobFile)) {
+            throw new SpecException("job file is not a regular file: " + jobFile);
+        }
+        ConfigParseOptions options = ConfigParseOptions.defaults()
+                .setSyntax(ConfigSyntax.CONF).setAllowMissing(false);
+        try {
+            return ConfigFactory.parseFile(jobFile.toFile(), options);
+        } catch (ConfigException e) {
+            throw configError(e);
+        }
+    }
+
+    /** One {@code key=value}: the key must be a path expression, the value one HOCON value. */
+    private static Config parseSet(String set) {
+        Objects.requireNonNull(set, "--set entry");
+        int eq = set.indexOf('=');
+        if (eq < 0) {
+            throw new SpecException(SET_ORIGIN + " " + quote(set) + ": expected key=value, e.g. train.workers=4");
+        }
+        String key = set.substring(0, eq).strip();
+        if (key.isEmpty()) {
+            throw new SpecException(SET_ORIGIN + " " + quote(set) + ": empty key, expected key=value, e.g. train.workers=4");
+        }
+        List<String> path;
+        try {
+            path = ConfigUtil.splitPath(key);
+        } catch (ConfigException e) {
+            throw new SpecException(SET_ORIGIN + " " + quote(set) + ": invalid key " + quote(key)
+                    + ", expected a dotted key such as train.workers");
+        }
+        Config layer;
+        try {
+            layer = ConfigFactory.parseString(ConfigUtil.joinPath(path) + " = " + set.substring(eq + 1),
+                    ConfigParseOptions.defaults().setSyntax(ConfigSyntax.CONF).setOriginDescription(SET_ORIGIN));
+        } catch (ConfigException e) {
+            throw new SpecException(SET_ORIGIN + " " + quote(set) + ": invalid HOCON value ("
+                    + stripOrigin(e) + "); quote strings with special characters, e.g. spark.master=\"local[4]\"");
+        }
+        // The value must not smuggle in further keys ("train.workers=4, train.epochs=2").
+        ConfigObject object = layer.root();
+        for (String segment : path) {
+            if (object.size() != 1 || !object.containsKey(segment)) {
+                throw new SpecException(SET_ORIGIN + " " + quote(set) + ": expected a single value for "
+                        + ConfigUtil.joinPath(path) + " (use one --set per key)");
+            }
+            ConfigValue next = object.get(segment);
+            if (!(next instanceof ConfigObject child)) {
+                break;
+            }
+            object = child;
+        }
+        return layer;
+    }
+
+    private static Config parse(String text, String originDescription) {
+        try {
+            return ConfigFactory.parseString(text, ConfigParseOptions.defaults()
+                    .setSyntax(ConfigSyntax.CONF).setOriginDescription(originDescription));
+        } catch (ConfigException e) {
+            throw configError(e);
+        }
+    }
+
+    private static Config defaults() {
+        try (InputStream in = JobSpecLoader.class.getResourceAsStream(DEFAULTS_RESOURCE)) {
+            if (in == null) {
+                throw new IllegalStateException("classpath resource org/syncbn/config/" + DEFAULTS_RESOURCE
+                        + " is missing (the build copies conf/defaults.conf there)");
+            }
+            return parse(new String(in.readAllBytes(), StandardCharsets.UTF_8), DEFAULTS_RESOURCE);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read classpath " + DEFAULTS_RESOURCE, e);
+        }
+    }
+
+    // ---- build -------------------------------------------------------------------------------
+
+    private static JobSpec build(Config userLayers) {
+        Config defaults = defaults();
+        Config merged;
+        try {
+            merged = userLayers.withFallback(defaults).resolve();
+        } catch (ConfigException e) {
+            throw configError(e);
+        }
+        checkKnownKeys(merged.root(), defaults.root(), "");
+        Reader r = new Reader(merged);
+        String name = r.name("name");
+        long seed = r.longInteger("seed");
+        JobSpec.Dtype dtype = JobSpec.Dtype.valueOf(r.choice("dtype", DTYPES).toUpperCase(Locale.ROOT));
+        JobSpec.DataSpec data = new JobSpec.DataSpec(
+                r.choice("data.format", DATA_FORMATS),
+                r.nonEmptyString("data.dir"),
+                r.nonEmptyString("data.trainImages"),
+                r.nonEmptyString("data.trainLabels"),
+                r.nonEmptyString("data.testImages"),
+                r.nonEmptyString("data.testLabels"),
+                r.integer("data.numClasses", 2, Integer.MAX_VALUE),
+                r.bool("data.shuffle"),
+                r.integer("data.maxTrainExamples", 0, Integer.MAX_VALUE),
+                r.integer("data.maxTestExamples", 0, Integer.MAX_VALUE));
+        JobSpec.ModelSpec model = new JobSpec.ModelSpec(
+                r.choice("model.type", MODEL_TYPES),
+                r.positiveIntList("model.hidden"),
+                r.choice("model.activation", ACTIVATIONS),
+                r.choice("model.weightInit", WEIGHT_INITS));
+        JobSpec.BnSpec bn = new JobSpec.BnSpec(
+                bnMode(r),
+                r.real("bn.decay", x -> x >= 0 && x < 1, "a number in [0, 1)"),
+                r.real("bn.eps", x -> x > 0, "a number > 0"),
+                r.bool("bn.useLogStd"));
+        JobSpec.TrainSpec train = new JobSpec.TrainSpec(
+                r.integer("train.workers", 1, MAX_WORKERS),
+                r.integer("train.batchPerWorker", 1, Integer.MAX_VALUE),
+                r.integer("train.epochs", 1, Integer.MAX_VALUE),
+                r.integer("train.stepsPerRound", 1, Integer.MAX_VALUE),
+                r.integer("train.evalEveryEpochs", 1, Integer.MAX_VALUE));
+        JobSpec.OptimSpec optim = new JobSpec.OptimSpec(
+                r.choice("optim.updater", UPDATERS),
+                r.real("optim.lr", x -> x > 0, "a finite number > 0"),
+                r.real("optim.momentum", x -> x >= 0 && x < 1, "a number in [0, 1)"),
+                r.real("optim.l2", x -> x >= 0, "a number >= 0"));
+        JobSpec.CheckpointSpec checkpoint = new JobSpec.CheckpointSpec(
+                r.integer("checkpoint.everyRounds", 0, Integer.MAX_VALUE));
+        JobSpec.SparkSpec spark = new JobSpec.SparkSpec(r.string("spark.master"));
+        r.checkAllRead(defaults.root());
+
+        JobSpec unrendered = new JobSpec(name, seed, dtype, data, model, bn, train, optim, checkpoint, spark, "");
+        return new JobSpec(name, seed, dtype, data, model, bn, train, optim, checkpoint, spark, render(unrendered));
+    }
+
+    /** BatchNorm statistics modes; new modes are added to {@link #BN_MODES} and here. */
+    private static String bnMode(Reader r) {
+        return r.choice("bn.mode", BN_MODES);
+    }
+
+    /** Rejects keys that defaults.conf does not have, and sections replaced by a non-object. */
+    private static void checkKnownKeys(ConfigObject actual, ConfigObject schema, String section) {
+        for (String key : new TreeSet<>(actual.keySet())) {
+            String path = section.isEmpty() ? ConfigUtil.joinPath(key) : section + "." + ConfigUtil.joinPath(key);
+            ConfigValue value = actual.get(key);
+            ConfigValue expected = schema.get(key);
+            if (expected == null) {
+                String known = section.isEmpty() ? "known top-level keys" : "known keys in '" + section + "'";
+                throw new SpecException(where(firstLeaf(value)) + ": unknown key '" + path + "' ("
+                        + known + ": " + String.join(", ", new TreeSet<>(schema.keySet())) + ")");
+            }
+            if (expected instanceof ConfigObject expectedSection) {
+                if (!(value instanceof ConfigObject actualSection)) {
+                    throw new SpecException(where(value) + ": " + path + " = " + show(value)
+                            + ": expected a section with keys " + String.join(", ", new TreeSet<>(expectedSection.keySet())));
+                }
+                checkKnownKeys(actualSection, expectedSection, path);
+            }
+        }
+    }
+
+    // ---- rendering ---------------------------------------------------------------------------
+
+    /** Canonical text of a spec: built from the validated values, so equal specs render equally. */
+    private static String render(JobSpec s) {
+        Map<String, Object> root = new TreeMap<>();
+        root.put("name", s.name());
+        root.put("seed", s.seed());
+        root.put("dtype", s.dtype().name().toLowerCase(Locale.ROOT));
+        JobSpec.DataSpec d = s.data();
+        root.put("data", section(
+                "format", d.format(), "dir", d.dir(),
+                "trainImages", d.trainImages(), "trainLabels", d.trainLabels(),
+                "testImages", d.testImages(), "testLabels", d.testLabels(),
+                "numClasses", d.numClasses(), "shuffle", d.shuffle(),
+                "maxTrainExamples", d.maxTrainExamples(), "maxTestExamples", d.maxTestExamples()));
+        JobSpec.ModelSpec m = s.model();
+        root.put("model", section("type", m.type(), "hidden", m.hidden(),
+                "activation", m.activation(), "weightInit", m.weightInit()));
+        JobSpec.BnSpec b = s.bn();
+        root.put("bn", section("mode", b.mode(), "decay", b.decay(), "eps", b.eps(), "useLogStd", b.useLogStd()));
+        JobSpec.TrainSpec t = s.train();
+        root.put("train", section("workers", t.workers(), "batchPerWorker", t.batchPerWorker(),
+                "epochs", t.epochs(), "stepsPerRound", t.stepsPerRound(), "evalEveryEpochs", t.evalEveryEpochs()));
+        JobSpec.OptimSpec o = s.optim();
+        root.put("optim", section("updater", o.updater(), "lr", o.lr(), "momentum", o.momentum(), "l2", o.l2()));
+        root.put("checkpoint", section("everyRounds", s.checkpoint().everyRounds()));
+        root.put("spark", section("master", s.spark().master()));
+        return ConfigValueFactory.fromMap(root).render(HOCON_RENDER);
+    }
+
+    private static Map<String, Object> section(Object... keysAndValues) {
+        Map<String, Object> map = new TreeMap<>();
+        for (int i = 0; i < keysAndValues.length; i += 2) {
+            map.put((String) keysAndValues[i], keysAndValues[i + 1]);
+        }
+        return map;
+    }
+
+    // ---- messages ----------------------------------------------------------------------------
+
+    /** Where a value came from: job file path, {@code --set}, {@code defaults.conf}, ... */
+    private static String where(ConfigValue value) {
+        ConfigOrigin origin = value.origin();
+        return origin.filename() != null ? origin.filename() : origin.withLineNumber(-1).description();
+    }
+
+    private static ConfigValue firstLeaf(ConfigValue value) {
+        while (value instanceof ConfigObject object && !object.isEmpty()) {
+            value = object.get(new TreeSet<>(object.keySet()).first());
+        }
+        return value;
+    }
+
+    /** A value as one line of JSON, shortened if long. */
+    private static String show(ConfigValue value) {
+        String text = value.render(ConfigRenderOptions.concise());
+        return text.length() <= MAX_SHOWN_VALUE ? text : text.substring(0, MAX_SHOWN_VALUE) + "...";
+    }
+
+    private static String quote(String s) {
+        return ConfigUtil.quoteString(s);
+    }
+
+    private static SpecException configError(ConfigException e) {
+        ConfigOrigin origin = e.origin();
+        if (origin == null) {
+            return new SpecException(oneLine(e.getMessage()), e);
+        }
+        String file = origin.filename() != null ? origin.filename() : origin.withLineNumber(-1).description();
+        String line = origin.lineNumber() >= 0 ? ":" + origin.lineNumber() : "";
+        return new SpecException(file + line + ": " + stripOrigin(e), e);
+    }
+
+    /** A ConfigException's message without its "origin: line: " prefix, on one line. */
+    private static String stripOrigin(ConfigException e) {
+        String message = e.getMessage();
+        if (e.origin() != null && message.startsWith(e.origin().description() + ": ")) {
+            message = message.substring(e.origin().description().length() + 2);
+        }
+        return oneLine(message);
+    }
+
+    private static String oneLine(String s) {
+        return s == null ? "" : s.replaceAll("\\s*\\R\\s*", " ").strip();
+    }
+
+    // ---- typed reads -------------------------------------------------------------------------
+
+    /** Reads leaf values of the merged config by path, recording which keys were read. */
+    private static final class Reader {
+        private final Config config;
+        private final Set<String> read = new HashSet<>();
+
+        Reader(Config merged) {
+            this.config = merged;
+        }
+
+        private ConfigValue value(String path) {
+            read.add(path);
+            ConfigValue value = config.root();
+            for (String key : ConfigUtil.splitPath(path)) {
+                value = value instanceof ConfigObject object ? object.get(key) : null;
+                if (value == null) {
+                    throw new IllegalStateException("JobSpecLoader reads '" + path + "', which defaults.conf lacks");
+                }
+            }
+            return value;
+        }
+
+        private SpecException invalid(String path, ConfigValue value, String expected) {
+            String shown = value.valueType() == ConfigValueType.NUMBER ? config.getString(path) : show(value);
+            return new SpecException(where(value) + ": " + path + " = " + shown + ": expected " + expected);
+        }
+
+        private static String rangeText(long min, long max) {
+            return max == Integer.MAX_VALUE ? "an integer >= " + min : "an integer in [" + min + ", " + max + "]";
+        }
+
+        /** A whole number (HOCON stores 2.0 as the integer 2), or null if the value is not one. */
+        private static Long whole(ConfigValue value) {
+            if (value.valueType() == ConfigValueType.NUMBER) {
+                Object n = value.unwrapped();
+                if (n instanceof Integer || n instanceof Long) {
+                    return ((Number) n).longValue();
+                }
+            }
+            return null;
+        }
+
+        int integer(String path, int min, int max) {
+            ConfigValue value = value(path);
+            Long n = whole(value);
+            if (n == null || n < min || n > max) {
+                throw invalid(path, value, rangeText(min, max));
+            }
+            return n.intValue();
+        }
+
+        long longInteger(String path) {
+            ConfigValue value = value(path);
+            Long n = whole(value);
+            if (n == null) {
+                throw invalid(path, value, "a 64-bit integer");
+            }
+            return n;
+        }
+
+        double real(String path, DoublePredicate inRange, String expected) {
+            ConfigValue value = value(path);
+            if (value.valueType() == ConfigValueType.NUMBER) {
+                double x = ((Number) value.unwrapped()).doubleValue();
+                if (Double.isFinite(x) && inRange.test(x)) {
+                    return x;
+                }
+            }
+            throw invalid(path, value, expected);
+        }
+
+        boolean bool(String path) {
+            ConfigValue value = value(path);
+            if (value.valueType() != ConfigValueType.BOOLEAN) {
+                throw invalid(path, value, "true or false");
+            }
+            return (Boolean) value.unwrapped();
+        }
+
+        /** Any string; a bare number or boolean counts as its text. */
+        String string(String path) {
+            return stringOr(path, value(path), "a string");
+        }
+
+        String nonEmptyString(String path) {
+            ConfigValue value = value(path);
+            String s = stringOr(path, value, "a non-empty string");
+            if (s.isEmpty()) {
+                throw invalid(path, value, "a non-empty string");
+            }
+            return s;
+        }
+
+        String name(String path) {
+            ConfigValue value = value(path);
+            String expected = "a non-empty string of letters, digits, '.', '_' or '-'";
+            String s = stringOr(path, value, expected);
+            if (!NAME.matcher(s).matches()) {
+                throw invalid(path, value, expected);
+            }
+            return s;
+        }
+
+        /** One of {@code allowed}, ignoring case; returns the canonical (lower-case) spelling. */
+        String choice(String path, List<String> allowed) {
+            ConfigValue value = value(path);
+            String expected = allowed.size() == 1 ? allowed.get(0) : "one of " + String.join(", ", allowed);
+            String s = stringOr(path, value, expected);
+            for (String option : allowed) {
+                if (option.equalsIgnoreCase(s)) {
+                    return option;
+                }
+            }
+            throw invalid(path, value, expected);
+        }
+
+        List<Integer> positiveIntList(String path) {
+            ConfigValue value = value(path);
+            String expected = "a non-empty list of integers >= 1, e.g. [256, 128]";
+            if (!(value instanceof ConfigList list) || list.isEmpty()) {
+                throw invalid(path, value, expected);
+            }
+            List<Integer> result = new ArrayList<>(list.size());
+            for (ConfigValue element : list) {
+                Long n = whole(element);
+                if (n == null || n < 1 || n > Integer.MAX_VALUE) {
+                    throw invalid(path, value, expected);
+                }
+                result.add(n.intValue());
+            }
+            return List.copyOf(result);
+        }
+
+        private String stringOr(String path, ConfigValue value, String expected) {
+            return switch (value.valueType()) {
+                case STRING -> (String) value.unwrapped();
+                case NUMBER, BOOLEAN -> config.getString(path);   // the text as written: 007 stays 007
+                default -> throw invalid(path, value, expected);
+            };
+        }
+
+        /** Guards against defaults.conf gaining a key that this loader silently ignores. */
+        void checkAllRead(ConfigObject schema) {
+            Set<String> leaves = new TreeSet<>();
+            collectLeaves(schema, "", leaves);
+            leaves.removeAll(read);
+            if (!leaves.isEmpty()) {
+                throw new IllegalStateException("defaults.conf keys not handled by JobSpecLoader: " + leaves);
+            }
+        }
+
+        private static void collectLeaves(ConfigObject object, String prefix, Set<String> out) {
+            object.forEach((key, value) -> {
+                String path = prefix + ConfigUtil.joinPath(key);
+                if (value instanceof ConfigObject child) {
+                    collectLeaves(child, path + ".", out);
+                } else {
+                    out.add(path);
+                }
+            });
+        }
+    }
+}

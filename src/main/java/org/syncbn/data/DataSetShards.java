@@ -1,0 +1,83 @@
+package org.syncbn.data;
+
+import org.apache.spark.Partitioner;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.storage.StorageLevel;
+import org.nd4j.linalg.dataset.DataSet;
+import scala.Tuple2;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+
+/**
+ * Shards an RDD of DL4J DataSets by the same rule as file data: the i-th example (in RDD order)
+ * goes to worker i mod W. Features and labels are flattened per example.
+ */
+public final class DataSetShards {
+    private DataSetShards() {
+    }
+
+    public static JavaRDD<Shard> of(JavaRDD<DataSet> data, int workers) {
+        return data.flatMap(ds -> ds.asList().iterator())
+                .zipWithIndex()
+                .mapToPair(t -> new Tuple2<>(t._2(), t._1()))
+                .partitionBy(new ModPartitioner(workers))
+                .mapPartitionsWithIndex((rank, it) -> {
+                    List<Tuple2<Long, DataSet>> rows = new ArrayList<>();
+                    it.forEachRemaining(rows::add);
+                    rows.sort(Comparator.comparingLong(Tuple2::_1));
+                    return List.of(new Shard(rank, dense(rows))).iterator();
+                }, true)
+                .persist(StorageLevel.MEMORY_AND_DISK());
+    }
+
+    private static Examples dense(List<Tuple2<Long, DataSet>> rows) {
+        if (rows.isEmpty()) {
+            return new DenseExamples(0, 0, 0, new float[0], new float[0]);
+        }
+        int f = (int) rows.get(0)._2().getFeatures().length();
+        int l = (int) rows.get(0)._2().getLabels().length();
+        float[] features = new float[rows.size() * f];
+        float[] labels = new float[rows.size() * l];
+        for (int i = 0; i < rows.size(); i++) {
+            DataSet ds = rows.get(i)._2();
+            if (ds.getFeatures().length() != f || ds.getLabels().length() != l) {
+                throw new IllegalArgumentException("example " + rows.get(i)._1() + " has " + ds.getFeatures().length()
+                        + " features and " + ds.getLabels().length() + " labels, the first one " + f + " and " + l);
+            }
+            System.arraycopy(ds.getFeatures().toFloatVector(), 0, features, i * f, f);
+            System.arraycopy(ds.getLabels().toFloatVector(), 0, labels, i * l, l);
+        }
+        return new DenseExamples(rows.size(), f, l, features, labels);
+    }
+
+    /** Key i (a long example index) to partition i mod W. */
+    static final class ModPartitioner extends Partitioner {
+        private final int partitions;
+
+        ModPartitioner(int partitions) {
+            this.partitions = partitions;
+        }
+
+        @Override
+        public int numPartitions() {
+            return partitions;
+        }
+
+        @Override
+        public int getPartition(Object key) {
+            return (int) Math.floorMod((Long) key, (long) partitions);
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof ModPartitioner m && m.partitions == partitions;
+        }
+
+        @Override
+        public int hashCode() {
+            return partitions;
+        }
+    }
+}

@@ -1,0 +1,59 @@
+package org.syncbn.store;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Properties;
+
+/** provenance.json: where a model came from (spec, seed, code and library versions, data). */
+public final class Provenance {
+    public static final String FILE = "provenance.json";
+
+    private Provenance() {
+    }
+
+    /** Writes {@code record} as {@code dir/provenance.json}, atomically. */
+    public static void write(Path dir, Map<String, Object> record) {
+        AtomicFiles.writeString(dir.resolve(FILE), Json.pretty(record));
+    }
+
+    /** Versions of this code and of the libraries it runs on. */
+    public static Map<String, Object> versions(String sparkVersion) {
+        Map<String, Object> v = new LinkedHashMap<>();
+        v.put("syncbn", ownVersion());
+        v.put("git_commit", System.getProperty("syncbn.gitCommit", "unknown"));
+        v.put("spark", sparkVersion);
+        v.put("dl4j", pomVersion("org.deeplearning4j", "deeplearning4j-nn"));
+        v.put("nd4j", pomVersion("org.nd4j", "nd4j-api"));
+        v.put("java", System.getProperty("java.version"));
+        return v;
+    }
+
+    private static String ownVersion() {
+        try (InputStream in = Provenance.class.getResourceAsStream("/org/syncbn/version.properties")) {
+            Properties p = new Properties();
+            if (in != null) {
+                p.load(in);
+            }
+            return p.getProperty("version", "unknown");
+        } catch (IOException e) {
+            return "unknown";
+        }
+    }
+
+    private static String pomVersion(String group, String artifact) {
+        String res = "/META-INF/maven/" + group + "/" + artifact + "/pom.properties";
+        try (InputStream in = Provenance.class.getResourceAsStream(res)) {
+            if (in == null) {
+                return "unknown";
+            }
+            Properties p = new Properties();
+            p.load(in);
+            return p.getProperty("version", "unknown");
+        } catch (IOException e) {
+            return "unknown";
+        }
+    }
+}

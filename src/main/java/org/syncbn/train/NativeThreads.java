@@ -1,0 +1,25 @@
+package org.syncbn.train;
+
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * ND4J's native thread count (its own OpenMP pool and OpenBLAS), set from Java so that an
+ * embedded local[W] run gives each of its W workers cores/W threads without relaunching the JVM.
+ * Oversubscribed threads cost 1.6-1.8x on the seed MLP (DESIGN.md §6).
+ */
+public final class NativeThreads {
+    private NativeThreads() {
+    }
+
+    /** Threads per worker when W workers share {@code cores} cores: max(1, cores / W). */
+    public static int perWorker(int cores, int workers) {
+        return Math.max(1, cores / Math.max(1, workers));
+    }
+
+    /** Applies {@code threads} to ND4J's pool and BLAS for this JVM. */
+    public static void apply(int threads) {
+        Nd4j.getEnvironment().setMaxThreads(threads);
+        Nd4j.getEnvironment().setMaxMasterThreads(threads);
+        Nd4j.factory().blas().setMaxThreads(threads);
+    }
+}

@@ -1,0 +1,72 @@
+package org.syncbn.train;
+
+import org.deeplearning4j.nn.api.Layer;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.nn.params.BatchNormalizationParamInitializer;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Where each BatchNorm layer's running statistics sit in a network's flat parameter vector.
+ * Everything else in the vector (weights, biases, gamma, beta) is an ordinary parameter.
+ *
+ * @param bnStats one entry per BN layer, in layer order
+ * @param length  total number of parameters
+ */
+public record ParamLayout(List<BnStatsSlot> bnStats, long length) implements Serializable {
+
+    /**
+     * One BN layer's running statistics.
+     *
+     * @param meanOffset offset of the running mean (channels values)
+     * @param varOffset  offset of the running variance, or of log10(std) when {@code log10Std}
+     */
+    public record BnStatsSlot(int layerIndex, int meanOffset, int varOffset, int channels,
+                              boolean log10Std) implements Serializable {}
+
+    /** Reads the layout off an initialised network. */
+    public static ParamLayout of(MultiLayerNetwork net) {
+        List<BnStatsSlot> slots = new ArrayList<>();
+        long offset = 0;
+        // DL4J flattens layer by layer, each layer's parameters in its paramTable() order.
+        for (Layer layer : net.getLayers()) {
+            Map<String, INDArray> table = layer.paramTable();
+            int mean = -1;
+            int var = -1;
+            int channels = 0;
+            boolean log10 = false;
+            for (Map.Entry<String, INDArray> e : table.entrySet()) {
+                long n = e.getValue().length();
+                switch (e.getKey()) {
+                    case BatchNormalizationParamInitializer.GLOBAL_MEAN -> {
+                        mean = Math.toIntExact(offset);
+                        channels = Math.toIntExact(n);
+                    }
+                    case BatchNormalizationParamInitializer.GLOBAL_VAR -> var = Math.toIntExact(offset);
+                    case BatchNormalizationParamInitializer.GLOBAL_LOG_STD -> {
+                        var = Math.toIntExact(offset);
+                        log10 = true;
+                    }
+                    default -> {
+                    }
+                }
+                offset += n;
+            }
+            if (mean >= 0 && var >= 0 && isBatchNorm(layer)) {
+                slots.add(new BnStatsSlot(layer.getIndex(), mean, var, channels, log10));
+            }
+        }
+        if (offset != net.numParams()) {
+            throw new IllegalStateException("parameter table covers " + offset + " of " + net.numParams() + " parameters");
+        }
+        return new ParamLayout(List.copyOf(slots), offset);
+    }
+
+    private static boolean isBatchNorm(Layer layer) {
+        return layer.conf().getLayer() instanceof org.deeplearning4j.nn.conf.layers.BatchNormalization;
+    }
+}

@@ -1,0 +1,89 @@
+package org.syncbn.train;
+
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.rdd.RDD;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.syncbn.data.Shard;
+import org.syncbn.data.ShardPlan;
+import scala.reflect.ClassTag;
+import scala.reflect.ClassTag$;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+
+/**
+ * The driver's round loop (DESIGN.md §1): per round, broadcast the state, run one barrier stage
+ * of W tasks taking K steps each, collect, merge. Per-step work never touches the driver.
+ */
+public final class RoundLoop {
+    private final JavaSparkContext sc;
+    private final String runId;
+    private final String confJson;
+    private final ShardPlan plan;
+    private final RoundSchedule schedule;
+    private final ModelMerger merger;
+    private final int threadsPerWorker;
+    private final DataType dataType;
+
+    public RoundLoop(JavaSparkContext sc, String runId, String confJson, ShardPlan plan, int stepsPerRound,
+                     ParamLayout layout, DataType dataType, int threadsPerWorker) {
+        this.dataType = dataType;
+        this.sc = sc;
+        this.runId = runId;
+        this.confJson = confJson;
+        this.plan = plan;
+        this.schedule = new RoundSchedule(plan.stepsPerEpoch(), stepsPerRound);
+        this.merger = new ModelMerger(layout);
+        this.threadsPerWorker = threadsPerWorker;
+    }
+
+    public RoundSchedule schedule() {
+        return schedule;
+    }
+
+    /** Runs rounds from {@code start.nextRound()} up to (excluding) {@code endRound}. */
+    public TrainingState run(JavaRDD<Shard> shards, TrainingState start, int endRound, RoundListener listener) {
+        if (shards.getNumPartitions() != plan.workers()) {
+            throw new IllegalArgumentException("training data has " + shards.getNumPartitions()
+                    + " partitions, the plan needs one per worker: " + plan.workers());
+        }
+        TrainingState state = start;
+        for (int r = start.nextRound(); r < endRound; r++) {
+            long t0 = System.nanoTime();
+            RoundState roundState = new RoundState(state.params(), state.updater(), schedule.epochOf(r),
+                    schedule.firstStep(r), schedule.steps(r), schedule.iterationsBefore(r));
+            List<WorkerResult> results = runBarrierStage(shards, roundState);
+            ModelMerger.Merged merged = merger.merge(results);
+            // the driver keeps exactly what the network can hold, so a checkpoint loses nothing
+            state = new TrainingState(NetworkState.roundTo(dataType, merged.params()),
+                    NetworkState.roundTo(dataType, merged.updater()), r + 1);
+            long samples = 0;
+            double lossSum = 0;
+            for (WorkerResult w : results) {
+                samples += w.samples();
+                lossSum += w.lossSum();
+            }
+            double seconds = (System.nanoTime() - t0) / 1e9;
+            listener.onRound(new RoundReport(r, schedule.epochOf(r), schedule.endsEpoch(r), samples,
+                    samples == 0 ? Double.NaN : lossSum / samples, seconds), state);
+        }
+        return state;
+    }
+
+    private List<WorkerResult> runBarrierStage(JavaRDD<Shard> shards, RoundState roundState) {
+        Broadcast<RoundState> broadcast = sc.broadcast(roundState);
+        try {
+            RoundTask task = new RoundTask(runId, confJson, plan, broadcast, threadsPerWorker);
+            ClassTag<WorkerResult> tag = ClassTag$.MODULE$.apply(WorkerResult.class);
+            RDD<WorkerResult> out = shards.rdd().barrier().mapPartitions(new BarrierFunction(task), false, tag);
+            List<WorkerResult> results = new ArrayList<>(JavaRDD.fromRDD(out, tag).collect());
+            results.sort(Comparator.comparingInt(WorkerResult::rank));
+            return results;
+        } finally {
+            broadcast.destroy();
+        }
+    }
+}

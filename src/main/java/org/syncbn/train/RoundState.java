@@ -1,0 +1,16 @@
+package org.syncbn.train;
+
+import java.io.Serializable;
+
+/**
+ * What the driver broadcasts to the workers at the start of a round.
+ *
+ * @param params        flat parameters (incl. BN running statistics)
+ * @param updater       flat updater state (empty when the updater has none)
+ * @param epoch         epoch the round belongs to
+ * @param firstStep     first step of the round within its epoch
+ * @param steps         steps in this round
+ * @param iteration     optimizer iterations done before this round (drives Adam's bias correction)
+ */
+public record RoundState(double[] params, double[] updater, int epoch, int firstStep, int steps,
+                         int iteration) implements Serializable {}

@@ -1,0 +1,234 @@
+package org.syncbn.train;
+
+import org.apache.spark.SparkContext;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.deeplearning4j.core.storage.StatsStorageRouter;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.optimize.api.TrainingListener;
+import org.deeplearning4j.spark.api.TrainingHook;
+import org.deeplearning4j.spark.api.TrainingMaster;
+import org.deeplearning4j.spark.api.TrainingResult;
+import org.deeplearning4j.spark.api.TrainingWorker;
+import org.deeplearning4j.spark.api.stats.SparkTrainingStats;
+import org.deeplearning4j.spark.impl.graph.SparkComputationGraph;
+import org.deeplearning4j.spark.impl.multilayer.SparkDl4jMultiLayer;
+import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.dataset.api.MultiDataSet;
+import org.deeplearning4j.core.loader.DataSetLoader;
+import org.deeplearning4j.core.loader.MultiDataSetLoader;
+import org.syncbn.data.DataSetShards;
+import org.syncbn.data.Shard;
+import org.syncbn.data.ShardInfo;
+import org.syncbn.data.ShardPlan;
+import org.syncbn.store.Json;
+
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * A dl4j-spark {@link TrainingMaster} running this project's round loop, so that
+ * {@code new SparkDl4jMultiLayer(sc, conf, master).fit(rdd)} trains one epoch with W barrier
+ * workers, K steps per round and the exact merge of parameters, updater state and BN running
+ * statistics. Example i of the RDD goes to worker i mod W.
+ *
+ * <p>Supported: MultiLayerNetwork with {@code fit(JavaRDD<DataSet>)}. Not supported (each throws
+ * with the reason): ComputationGraph, path-based fitting, dl4j-spark's worker hooks, listeners
+ * and training stats, which live inside dl4j-spark's own worker model that this master replaces.
+ */
+public final class SyncBnTrainingMaster implements TrainingMaster<TrainingResult, TrainingWorker<TrainingResult>> {
+    private final int workers;
+    private final int batchPerWorker;
+    private final int stepsPerRound;
+    private final long seed;
+    private final boolean shuffle;
+    private final int threadsPerWorker;
+
+    private SyncBnTrainingMaster(Builder b) {
+        this.workers = b.workers;
+        this.batchPerWorker = b.batchPerWorker;
+        this.stepsPerRound = b.stepsPerRound;
+        this.seed = b.seed;
+        this.shuffle = b.shuffle;
+        this.threadsPerWorker = b.threadsPerWorker;
+    }
+
+    /** Builder: W workers with {@code batchPerWorker} examples per step each. */
+    public static final class Builder {
+        private final int workers;
+        private final int batchPerWorker;
+        private int stepsPerRound = 1;
+        private long seed = 42;
+        private boolean shuffle = true;
+        private int threadsPerWorker = 0;
+
+        public Builder(int workers, int batchPerWorker) {
+            if (workers < 1 || batchPerWorker < 1) {
+                throw new IllegalArgumentException("workers and batchPerWorker must be >= 1");
+            }
+            this.workers = workers;
+            this.batchPerWorker = batchPerWorker;
+        }
+
+        /** K: steps per round between merges (default 1). */
+        public Builder stepsPerRound(int k) {
+            if (k < 1) {
+                throw new IllegalArgumentException("stepsPerRound must be >= 1, got " + k);
+            }
+            this.stepsPerRound = k;
+            return this;
+        }
+
+        public Builder seed(long seed) {
+            this.seed = seed;
+            return this;
+        }
+
+        /** Reshuffle each worker's shard every epoch (default true). */
+        public Builder shuffle(boolean shuffle) {
+            this.shuffle = shuffle;
+            return this;
+        }
+
+        /** Native threads per worker; 0 (default) = max(1, cores / W) in local mode, 1 otherwise. */
+        public Builder threadsPerWorker(int threads) {
+            this.threadsPerWorker = threads;
+            return this;
+        }
+
+        public SyncBnTrainingMaster build() {
+            return new SyncBnTrainingMaster(this);
+        }
+    }
+
+    @Override
+    public void executeTraining(SparkDl4jMultiLayer network, JavaRDD<DataSet> trainingData) {
+        JavaSparkContext sc = network.getSparkContext();
+        MultiLayerNetwork net = network.getNetwork();
+        JavaRDD<Shard> shards = DataSetShards.of(trainingData, workers);
+        String runId = "master-" + System.identityHashCode(this) + "-" + System.nanoTime();
+        try {
+            ShardInfo info = ShardInfo.of(shards);
+            ShardPlan plan = new ShardPlan(info.total(), workers, batchPerWorker, seed, shuffle);
+            int threads = threadsPerWorker > 0 ? threadsPerWorker : TrainingJob.threadsPerWorker(sc, workers);
+            RoundLoop loop = new RoundLoop(sc, runId, net.getLayerWiseConfigurations().toJson(), plan, stepsPerRound,
+                    ParamLayout.of(net), net.params().dataType(), threads);
+            RoundSchedule schedule = loop.schedule();
+            int first = schedule.firstRound(net.getEpochCount());
+            int end = first + schedule.roundsPerEpoch();
+            TrainingState state = loop.run(shards,
+                    new TrainingState(NetworkState.params(net), NetworkState.updater(net), first), end, (r, s) -> { });
+            NetworkState.load(net, state.params(), state.updater());
+            net.setIterationCount(schedule.iterationsBefore(end));
+        } finally {
+            shards.unpersist(false);
+            WorkerNetworks.release(runId);
+        }
+    }
+
+    @Override
+    public String toJson() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("type", getClass().getName());
+        m.put("workers", workers);
+        m.put("batchPerWorker", batchPerWorker);
+        m.put("stepsPerRound", stepsPerRound);
+        m.put("seed", seed);
+        m.put("shuffle", shuffle);
+        m.put("threadsPerWorker", threadsPerWorker);
+        return Json.line(m);
+    }
+
+    @Override
+    public String toYaml() {
+        StringBuilder sb = new StringBuilder();
+        try {
+            Json.mapper().readTree(toJson()).fields()
+                    .forEachRemaining(e -> sb.append(e.getKey()).append(": ").append(e.getValue().asText()).append('\n'));
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException(e);
+        }
+        return sb.toString();
+    }
+
+    @Override
+    public boolean deleteTempFiles(JavaSparkContext sc) {
+        return true;   // this master writes no temporary files
+    }
+
+    @Override
+    public boolean deleteTempFiles(SparkContext sc) {
+        return true;
+    }
+
+    @Override
+    public void executeTraining(SparkComputationGraph graph, JavaRDD<DataSet> trainingData) {
+        throw unsupported("ComputationGraph training");
+    }
+
+    @Override
+    public void executeTrainingMDS(SparkComputationGraph graph, JavaRDD<MultiDataSet> trainingData) {
+        throw unsupported("ComputationGraph training");
+    }
+
+    @Override
+    public void executeTrainingPaths(SparkDl4jMultiLayer network, SparkComputationGraph graph,
+                                     JavaRDD<String> trainingDataPaths, DataSetLoader dsLoader,
+                                     MultiDataSetLoader mdsLoader) {
+        throw unsupported("fitPaths (load the DataSets into a JavaRDD<DataSet> and call fit)");
+    }
+
+    @Override
+    public TrainingWorker<TrainingResult> getWorkerInstance(SparkDl4jMultiLayer network) {
+        throw unsupported("dl4j-spark's worker model (this master runs its own barrier-stage workers)");
+    }
+
+    @Override
+    public TrainingWorker<TrainingResult> getWorkerInstance(SparkComputationGraph graph) {
+        throw unsupported("dl4j-spark's worker model (this master runs its own barrier-stage workers)");
+    }
+
+    @Override
+    public void addHook(TrainingHook trainingHook) {
+        throw unsupported("dl4j-spark training hooks");
+    }
+
+    @Override
+    public void removeHook(TrainingHook trainingHook) {
+        throw unsupported("dl4j-spark training hooks");
+    }
+
+    @Override
+    public void setCollectTrainingStats(boolean collectTrainingStats) {
+        if (collectTrainingStats) {
+            throw unsupported("dl4j-spark training stats");
+        }
+    }
+
+    @Override
+    public boolean getIsCollectTrainingStats() {
+        return false;
+    }
+
+    @Override
+    public SparkTrainingStats getTrainingStats() {
+        return null;
+    }
+
+    @Override
+    public void setListeners(Collection<TrainingListener> listeners) {
+        if (listeners != null && !listeners.isEmpty()) {
+            throw unsupported("worker TrainingListeners");
+        }
+    }
+
+    @Override
+    public void setListeners(StatsStorageRouter router, Collection<TrainingListener> listeners) {
+        setListeners(listeners);
+    }
+
+    private static UnsupportedOperationException unsupported(String what) {
+        return new UnsupportedOperationException(SyncBnTrainingMaster.class.getSimpleName() + " does not support " + what);
+    }
+}

@@ -1,0 +1,133 @@
+package org.syncbn.train;
+
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.syncbn.config.JobSpec;
+import org.syncbn.config.JobSpecLoader;
+import org.syncbn.config.SpecException;
+import org.syncbn.data.DataSource;
+import org.syncbn.data.IdxDataSource;
+import org.syncbn.data.Shard;
+import org.syncbn.data.ShardInfo;
+import org.syncbn.data.ShardPlan;
+import org.syncbn.data.ShardedRdds;
+import org.syncbn.eval.EvalResult;
+import org.syncbn.eval.Evaluator;
+import org.syncbn.model.NetworkFactory;
+import org.syncbn.store.Checkpoint;
+import org.syncbn.store.MetricsLog;
+import org.syncbn.store.ModelExport;
+import org.syncbn.store.Provenance;
+
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * A whole training run as the CLI starts it: data → shards → rounds → evaluation, metrics and
+ * checkpoints → model.zip and provenance.json in the output directory.
+ */
+public final class TrainingJob {
+    public static final String METRICS_FILE = "metrics.jsonl";
+
+    /**
+     * @param spec       the job (ignored on resume: the checkpoint's spec is used)
+     * @param outDir     output directory
+     * @param resume     continue from {@code outDir/checkpoint.zip}
+     * @param progress   where the per-round progress lines go (stderr in the CLI)
+     * @param afterRound extra driver-side hook after each round's bookkeeping (tests inject crashes)
+     */
+    public record Options(JobSpec spec, Path outDir, boolean resume, PrintStream progress, RoundListener afterRound) {}
+
+    /** The end of a run. */
+    public record Outcome(Path outDir, double[] finalParams, EvalResult lastEval, int rounds) {}
+
+    private TrainingJob() {
+    }
+
+    public static Outcome run(JavaSparkContext sc, Options options) {
+        Path out = options.outDir();
+        Checkpoint checkpoint = options.resume() ? Checkpoint.read(out) : null;
+        JobSpec spec = checkpoint != null ? JobSpecLoader.fromResolved(checkpoint.specHocon()) : options.spec();
+        if (checkpoint == null) {
+            refuseToOverwrite(out);
+        }
+        DataSource source = new IdxDataSource(spec.data());
+        Map<String, String> fingerprint = source.fingerprint();   // also fails fast on missing files
+        int workers = spec.train().workers();
+        int threads = threadsPerWorker(sc, workers);
+        NativeThreads.apply(threads);
+
+        JavaRDD<Shard> train = ShardedRdds.training(sc, source, workers, spec.data().maxTrainExamples(),
+                spec.seed(), spec.data().shuffle());
+        JavaRDD<Shard> test = ShardedRdds.test(sc, source, workers, spec.data().maxTestExamples());
+        String runId = checkpoint != null ? checkpoint.runId() : spec.name() + "-" + System.nanoTime();
+        try {
+            ShardInfo info = ShardInfo.of(train);
+            ShardInfo.of(test);
+            MultiLayerConfiguration conf = NetworkFactory.build(spec, info.featureSize());
+            MultiLayerNetwork master = checkpoint != null ? Checkpoint.network(out) : new MultiLayerNetwork(conf);
+            if (checkpoint == null) {
+                master.init();
+            }
+            ShardPlan plan = new ShardPlan(info.total(), workers, spec.train().batchPerWorker(), spec.seed(),
+                    spec.data().shuffle());
+            RoundLoop loop = new RoundLoop(sc, runId, conf.toJson(), plan, spec.train().stepsPerRound(),
+                    ParamLayout.of(master), master.params().dataType(), threads);
+            RoundSchedule schedule = loop.schedule();
+            int endRound = spec.train().epochs() * schedule.roundsPerEpoch();
+            MetricsLog metrics = new MetricsLog(out.resolve(METRICS_FILE));
+            int startRound = checkpoint != null ? checkpoint.nextRound() : 0;
+            metrics.truncateToRoundsBefore(startRound);
+
+            Bookkeeper book = new Bookkeeper(sc, spec, out, runId, conf.toJson(), master, schedule, endRound,
+                    test, metrics, threads, options.progress(), checkpoint == null ? 0 : checkpoint.elapsedSec(),
+                    options.afterRound());
+            TrainingState start = new TrainingState(NetworkState.params(master), NetworkState.updater(master),
+                    startRound);
+            TrainingState end = loop.run(train, start, endRound, book);
+
+            book.loadInto(end);
+            ModelExport.write(out, master);
+            Map<String, Object> prov = new LinkedHashMap<>();
+            prov.put("job", spec.name());
+            prov.put("seed", spec.seed());
+            prov.put("finished", Instant.now().toString());
+            prov.put("versions", Provenance.versions(sc.version()));
+            prov.put("spark_master", sc.master());
+            prov.put("workers", workers);
+            prov.put("threads_per_worker", threads);
+            prov.put("data", Map.of("source", spec.data().dir(), "train_examples", info.total(),
+                    "sha256", fingerprint));
+            prov.put("rounds", endRound);
+            prov.put("final_metrics", book.lastRecord());
+            prov.put("spec", spec.resolvedHocon());
+            Provenance.write(out, prov);
+            return new Outcome(out, end.params(), book.lastEval(), endRound);
+        } finally {
+            train.unpersist(false);
+            test.unpersist(false);
+            WorkerNetworks.release(runId);
+        }
+    }
+
+    private static void refuseToOverwrite(Path out) {
+        if (Checkpoint.exists(out) || Files.exists(out.resolve(ModelExport.MODEL_FILE))) {
+            throw new SpecException("output directory " + out + " already holds a run: use --resume " + out
+                    + " to continue it, or another --out");
+        }
+    }
+
+    /** max(1, cores / W) in local mode; on a cluster the executors' OMP_NUM_THREADS (set by submit). */
+    static int threadsPerWorker(JavaSparkContext sc, int workers) {
+        if (sc.isLocal()) {
+            return NativeThreads.perWorker(Runtime.getRuntime().availableProcessors(), workers);
+        }
+        return Integer.parseInt(sc.getConf().get("spark.executorEnv.OMP_NUM_THREADS", "1"));
+    }
+}

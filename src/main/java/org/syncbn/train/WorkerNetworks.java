@@ -1,0 +1,35 @@
+package org.syncbn.train;
+
+import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The networks of the workers running in this JVM, reused from round to round.
+ *
+ * <p>The project's one piece of static state, on purpose: a Spark executor has no other place to
+ * keep an object between two tasks, and rebuilding a network from JSON every round costs more
+ * than a short round's training. Entries are keyed by run, role and rank; the driver releases a
+ * run's entries when it ends (in local mode executors share its JVM).
+ */
+public final class WorkerNetworks {
+    private static final ConcurrentHashMap<String, MultiLayerNetwork> NETWORKS = new ConcurrentHashMap<>();
+
+    private WorkerNetworks() {
+    }
+
+    /** The cached network for (run, role, rank), built and initialised from {@code confJson} on first use. */
+    public static MultiLayerNetwork get(String runId, String role, int rank, String confJson) {
+        return NETWORKS.computeIfAbsent(runId + '/' + role + '/' + rank, k -> {
+            MultiLayerNetwork net = new MultiLayerNetwork(MultiLayerConfiguration.fromJson(confJson));
+            net.init();
+            return net;
+        });
+    }
+
+    /** Drops every network of {@code runId} in this JVM. */
+    public static void release(String runId) {
+        NETWORKS.keySet().removeIf(k -> k.startsWith(runId + '/'));
+    }
+}

@@ -1,0 +1,16 @@
+package org.syncbn.train;
+
+import java.io.Serializable;
+
+/**
+ * What one worker hands back after a round.
+ *
+ * @param rank        worker index (partition)
+ * @param params      the worker's flat parameter vector after its steps (incl. BN running stats)
+ * @param updater     the worker's flat updater state after its steps (empty for plain SGD)
+ * @param samples     training examples the worker processed in the round
+ * @param lossSum     Σ over steps of (batch loss × batch size)
+ * @param steps       optimizer steps the worker took
+ */
+public record WorkerResult(int rank, double[] params, double[] updater, long samples, double lossSum,
+                           int steps) implements Serializable {}
