@@ -39,6 +39,7 @@ final class Bookkeeper implements RoundListener {
     private long epochSamples;
     private double epochSeconds;
     private double epochLossSum;
+    private double epochStepSeconds;
     private int roundsThisRun;
     private double secondsThisRun;
     private EvalResult lastEval;
@@ -69,12 +70,13 @@ final class Bookkeeper implements RoundListener {
         epochSamples += r.samples();
         epochSeconds += r.seconds();
         epochLossSum += r.meanLoss() * r.samples();
+        epochStepSeconds += r.stepSeconds();
         roundsThisRun++;
         secondsThisRun += r.seconds();
         double eta = secondsThisRun / roundsThisRun * (endRound - r.round() - 1);
-        progress.printf(Locale.ROOT, "round %d/%d  epoch %d/%d  train loss %.4f  %.0f samples/s  ETA %s%n",
+        progress.printf(Locale.ROOT, "round %d/%d  epoch %d/%d  train loss %.4f  %.0f samples/s  (steps %.0f%%)  ETA %s%n",
                 r.round() + 1, endRound, r.epoch() + 1, spec.train().epochs(), r.meanLoss(),
-                r.samples() / r.seconds(), hms(eta));
+                r.samples() / r.seconds(), 100 * r.stepSeconds() / r.seconds(), hms(eta));
 
         boolean last = r.round() + 1 == endRound;
         if (r.endsEpoch()) {
@@ -85,6 +87,7 @@ final class Bookkeeper implements RoundListener {
             epochSamples = 0;
             epochSeconds = 0;
             epochLossSum = 0;
+            epochStepSeconds = 0;
         }
         int every = spec.checkpoint().everyRounds();
         if (r.endsEpoch() || (every > 0 && (r.round() + 1) % every == 0)) {
@@ -110,6 +113,7 @@ final class Bookkeeper implements RoundListener {
         rec.put("test_examples", lastEval.count());
         rec.put("samples_per_sec", epochSeconds == 0 ? null : epochSamples / epochSeconds);
         rec.put("elapsed_sec", trainSeconds);
+        rec.put("round_overhead_fraction", epochSeconds == 0 ? null : 1 - epochStepSeconds / epochSeconds);
         rec.put("eval_sec", evalSeconds);
         metrics.append(rec);
         lastRecord = rec;

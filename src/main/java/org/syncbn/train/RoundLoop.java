@@ -62,13 +62,15 @@ public final class RoundLoop {
                     NetworkState.roundTo(dataType, merged.updater()), r + 1);
             long samples = 0;
             double lossSum = 0;
+            double stepSeconds = 0;
             for (WorkerResult w : results) {
                 samples += w.samples();
                 lossSum += w.lossSum();
+                stepSeconds = Math.max(stepSeconds, w.stepSeconds());
             }
             double seconds = (System.nanoTime() - t0) / 1e9;
             listener.onRound(new RoundReport(r, schedule.epochOf(r), schedule.endsEpoch(r), samples,
-                    samples == 0 ? Double.NaN : lossSum / samples, seconds), state);
+                    samples == 0 ? Double.NaN : lossSum / samples, seconds, stepSeconds), state);
         }
         return state;
     }

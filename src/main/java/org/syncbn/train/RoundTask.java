@@ -51,6 +51,7 @@ final class RoundTask implements Serializable {
         long samples = 0;
         double lossSum = 0;
         int steps = 0;
+        long t0 = System.nanoTime();
         for (int j = 0; j < s.steps(); j++) {
             int from = Math.min(order.length, (s.firstStep() + j) * b);
             int to = Math.min(order.length, from + b);
@@ -66,6 +67,6 @@ final class RoundTask implements Serializable {
             steps++;
         }
         return List.of(new WorkerResult(shard.rank(), NetworkState.params(net), NetworkState.updater(net),
-                samples, lossSum, steps)).iterator();
+                samples, lossSum, steps, (System.nanoTime() - t0) / 1e9)).iterator();
     }
 }

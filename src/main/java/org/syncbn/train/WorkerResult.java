@@ -11,6 +11,7 @@ import java.io.Serializable;
  * @param samples     training examples the worker processed in the round
  * @param lossSum     Σ over steps of (batch loss × batch size)
  * @param steps       optimizer steps the worker took
+ * @param stepSeconds wall time of the worker's steps alone (no state loading or result transfer)
  */
 public record WorkerResult(int rank, double[] params, double[] updater, long samples, double lossSum,
-                           int steps) implements Serializable {}
+                           int steps, double stepSeconds) implements Serializable {}

@@ -400,9 +400,11 @@ class JobSpecLoaderTest {
 
     @Test
     void messagesAreSingleLine() throws IOException {
-        // error() itself asserts that the message has no line break
+        // error() itself asserts that the message has no line break; the last file makes
+        // Typesafe Config's own parse error span two lines
         for (String text : List.of("name = \"\"\"two\nlines\"\"\"\n", "\"odd\\nkey\" = 1\n",
-                "train {\n workers = [\n 1,\n", "train.workers = \"\"\"4\n\"\"\"\n")) {
+                "train {\n workers = [\n 1,\n", "train.workers = \"\"\"4\n\"\"\"\n",
+                "train { \"\"\"x\ny\"\"\" }\n")) {
             fileError(text);
         }
         for (String set : List.of("name=\"a\\nb\"", "train.workers\n=\nfour", "no-equals\nhere",

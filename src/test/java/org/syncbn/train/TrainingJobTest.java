@@ -1,0 +1,115 @@
+package org.syncbn.train;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.util.ModelSerializer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.syncbn.config.JobSpec;
+import org.syncbn.config.JobSpecLoader;
+import org.syncbn.store.Checkpoint;
+import org.syncbn.store.Json;
+import org.syncbn.store.MetricsLog;
+import org.syncbn.testing.TestSpark;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** End-to-end runs of the training job on embedded local Spark, on a slice of Fashion-MNIST. */
+class TrainingJobTest {
+    @TempDir
+    Path tmp;
+
+    private static JobSpec slice(String... extra) {
+        List<String> sets = new ArrayList<>(List.of(
+                "data.dir=\"" + TestSpark.fashionMnistDir() + "\"",
+                "data.maxTrainExamples=3000", "data.maxTestExamples=1000",
+                "train.workers=2", "train.batchPerWorker=32", "train.epochs=2", "train.stepsPerRound=5",
+                "model.hidden=[64,32]", "name=slice"));
+        sets.addAll(List.of(extra));
+        return JobSpecLoader.load(Path.of(System.getProperty("syncbn.projectDir", "."), "jobs/fashion-mlp.conf"), sets);
+    }
+
+    private TrainingJob.Outcome run(JobSpec spec, Path out, boolean resume, RoundListener hook) {
+        PrintStream quiet = new PrintStream(new ByteArrayOutputStream());
+        return TrainingJob.run(TestSpark.context(), new TrainingJob.Options(spec, out, resume, quiet, hook));
+    }
+
+    @Test
+    void defaultJobOnASliceLearnsWellAboveChanceAndWritesItsOutputs() throws Exception {
+        Path out = tmp.resolve("run");
+        TrainingJob.Outcome o = run(slice(), out, false, null);
+        assertTrue(o.lastEval().accuracy() > 0.70, "test accuracy " + o.lastEval().accuracy());
+        assertEquals(1000, o.lastEval().count());
+
+        MultiLayerNetwork restored = ModelSerializer.restoreMultiLayerNetwork(out.resolve("model.zip").toFile(), true);
+        double[] saved = restored.params().toDoubleVector();
+        assertArrayEquals(o.finalParams(), saved, 0.0);
+
+        List<JsonNode> metrics = new MetricsLog(out.resolve("metrics.jsonl")).read();
+        assertEquals(2, metrics.size());
+        for (String key : List.of("epoch", "round", "train_loss", "test_loss", "test_accuracy", "samples_per_sec",
+                "elapsed_sec")) {
+            assertTrue(metrics.get(1).hasNonNull(key), "metrics lack " + key);
+        }
+        assertEquals(2, metrics.get(1).get("epoch").asInt());
+        assertEquals(o.lastEval().accuracy(), metrics.get(1).get("test_accuracy").asDouble(), 0.0);
+
+        JsonNode prov = Json.mapper().readTree(Files.readString(out.resolve("provenance.json")));
+        assertEquals(42, prov.get("seed").asLong());
+        assertTrue(prov.get("spec").asText().contains("batchPerWorker"));
+        assertEquals("3.5.9", prov.get("versions").get("spark").asText());
+        assertEquals("1.0.0-M2", prov.get("versions").get("dl4j").asText());
+        assertEquals(64, prov.get("data").get("sha256").get("train-images-idx3-ubyte.gz").asText().length());
+    }
+
+    @Test
+    void sameSpecAndSeedGiveBitwiseIdenticalParameters() {
+        TrainingJob.Outcome a = run(slice("train.epochs=1"), tmp.resolve("a"), false, null);
+        TrainingJob.Outcome b = run(slice("train.epochs=1"), tmp.resolve("b"), false, null);
+        assertArrayEquals(a.finalParams(), b.finalParams(), 0.0);
+        TrainingJob.Outcome c = run(slice("train.epochs=1", "seed=7"), tmp.resolve("c"), false, null);
+        assertFalse(java.util.Arrays.equals(a.finalParams(), c.finalParams()));
+    }
+
+    @Test
+    void resumeAfterACrashEndsWithBitwiseTheParametersOfAnUninterruptedRun() throws Exception {
+        JobSpec spec = slice("checkpoint.everyRounds=3");
+        TrainingJob.Outcome whole = run(spec, tmp.resolve("whole"), false, null);
+
+        Path out = tmp.resolve("crashed");
+        RuntimeException crash = assertThrows(RuntimeException.class, () -> run(spec, out, false, (r, s) -> {
+            if (r.round() == 7) {
+                throw new RuntimeException("injected crash after round 7");
+            }
+        }));
+        assertEquals("injected crash after round 7", crash.getMessage());
+        assertEquals(6, Checkpoint.read(out).nextRound());
+        assertFalse(Files.exists(out.resolve("model.zip")));
+
+        TrainingJob.Outcome resumed = run(null, out, true, null);
+        assertArrayEquals(whole.finalParams(), resumed.finalParams(), 0.0);
+        List<JsonNode> metrics = new MetricsLog(out.resolve("metrics.jsonl")).read();
+        assertEquals(2, metrics.size(), "one metrics line per epoch after the resume");
+        assertEquals(whole.lastEval().accuracy(), resumed.lastEval().accuracy(), 0.0);
+    }
+
+    @Test
+    void aSecondRunRefusesToOverwriteAFinishedOutputDirectory() {
+        Path out = tmp.resolve("once");
+        run(slice("train.epochs=1", "data.maxTrainExamples=640"), out, false, null);
+        Exception e = assertThrows(org.syncbn.config.SpecException.class,
+                () -> run(slice("train.epochs=1"), out, false, null));
+        assertTrue(e.getMessage().contains("already holds a run"), e.getMessage());
+    }
+}
