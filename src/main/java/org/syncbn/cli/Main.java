@@ -45,7 +45,7 @@ public final class Main {
                 default -> throw new SpecException("unknown command '" + argv[0]
                         + "' (commands: train, evaluate; see syncbn --help)");
             };
-        } catch (RuntimeException e) {
+        } catch (Exception e) {   // Spark throws its checked SparkException without declaring it
             SpecException bad = badInput(e);
             if (bad != null) {
                 err.println("error: " + bad.getMessage());

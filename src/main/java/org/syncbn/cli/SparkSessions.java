@@ -1,19 +1,28 @@
 package org.syncbn.cli;
 
 import org.apache.spark.SparkConf;
+import org.apache.spark.SparkContext;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.syncbn.config.JobSpec;
 
 /**
  * The Spark context for a job: whatever spark-submit configured, or an embedded local[W] session
- * when the job runs from the command line.
+ * when the job runs from the command line. A context that already runs in this JVM (an embedding
+ * application, the tests) is reused and left running.
  */
-final class SparkSessions {
-    private SparkSessions() {
+final class SparkSessions implements AutoCloseable {
+    private static final String OWNER_KEY = "spark.syncbn.sessionOwner";
+    private final JavaSparkContext context;
+    private final boolean owned;
+
+    private SparkSessions(JavaSparkContext context, boolean owned) {
+        this.context = context;
+        this.owned = owned;
     }
 
-    static JavaSparkContext open(JobSpec spec) {
-        SparkConf conf = new SparkConf().setAppName("syncbn-" + spec.name());
+    static SparkSessions open(JobSpec spec) {
+        String owner = java.util.UUID.randomUUID().toString();
+        SparkConf conf = new SparkConf().setAppName("syncbn-" + spec.name()).set(OWNER_KEY, owner);
         if (!conf.contains("spark.master")) {
             String master = spec.spark().master().isEmpty()
                     ? "local[" + spec.train().workers() + "]" : spec.spark().master();
@@ -21,6 +30,23 @@ final class SparkSessions {
             conf.setIfMissing("spark.ui.enabled", "false");
             conf.setIfMissing("spark.driver.host", "127.0.0.1");
         }
-        return new JavaSparkContext(conf);
+        JavaSparkContext sc = JavaSparkContext.fromSparkContext(SparkContext.getOrCreate(conf));
+        // getOrCreate hands back a context already running in this JVM; only one we started is ours to stop
+        boolean owned = owner.equals(sc.getConf().get(OWNER_KEY, ""));
+        if (owned) {
+            sc.setLogLevel("WARN");
+        }
+        return new SparkSessions(sc, owned);
+    }
+
+    JavaSparkContext context() {
+        return context;
+    }
+
+    @Override
+    public void close() {
+        if (owned) {
+            context.stop();
+        }
     }
 }

@@ -3,7 +3,6 @@ package org.syncbn.cli;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigValue;
-import org.apache.spark.api.java.JavaSparkContext;
 import org.syncbn.config.JobSpec;
 import org.syncbn.config.JobSpecLoader;
 import org.syncbn.config.SpecException;
@@ -71,9 +70,8 @@ final class TrainCommand {
         err.println("syncbn train: job '" + spec.name() + "', " + spec.train().workers() + " workers x "
                 + spec.train().batchPerWorker() + ", " + spec.train().epochs() + " epochs, bn.mode=" + spec.bn().mode()
                 + ", output " + outDir + (resume != null ? " (resuming)" : ""));
-        try (JavaSparkContext sc = SparkSessions.open(spec)) {
-            sc.setLogLevel("WARN");
-            TrainingJob.Outcome outcome = TrainingJob.run(sc,
+        try (SparkSessions spark = SparkSessions.open(spec)) {
+            TrainingJob.Outcome outcome = TrainingJob.run(spark.context(),
                     new TrainingJob.Options(spec, outDir, resume != null, err, null));
             out.println("model: " + outcome.outDir().resolve("model.zip"));
             if (outcome.lastEval() != null) {

@@ -34,20 +34,20 @@ public final class DataSetShards {
 
     private static Examples dense(List<Tuple2<Long, DataSet>> rows) {
         if (rows.isEmpty()) {
-            return new DenseExamples(0, 0, 0, new float[0], new float[0]);
+            return new DenseExamples(0, 0, 0, new double[0], new double[0]);
         }
         int f = (int) rows.get(0)._2().getFeatures().length();
         int l = (int) rows.get(0)._2().getLabels().length();
-        float[] features = new float[rows.size() * f];
-        float[] labels = new float[rows.size() * l];
+        double[] features = new double[rows.size() * f];
+        double[] labels = new double[rows.size() * l];
         for (int i = 0; i < rows.size(); i++) {
             DataSet ds = rows.get(i)._2();
             if (ds.getFeatures().length() != f || ds.getLabels().length() != l) {
                 throw new IllegalArgumentException("example " + rows.get(i)._1() + " has " + ds.getFeatures().length()
                         + " features and " + ds.getLabels().length() + " labels, the first one " + f + " and " + l);
             }
-            System.arraycopy(ds.getFeatures().toFloatVector(), 0, features, i * f, f);
-            System.arraycopy(ds.getLabels().toFloatVector(), 0, labels, i * l, l);
+            System.arraycopy(ds.getFeatures().toDoubleVector(), 0, features, i * f, f);
+            System.arraycopy(ds.getLabels().toDoubleVector(), 0, labels, i * l, l);
         }
         return new DenseExamples(rows.size(), f, l, features, labels);
     }

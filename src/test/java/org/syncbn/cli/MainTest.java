@@ -1,0 +1,116 @@
+package org.syncbn.cli;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.syncbn.testing.TestSpark;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The command line as a user meets it: exit codes, one-line errors, nothing written on bad input. */
+class MainTest {
+    @TempDir
+    Path tmp;
+
+    private record Result(int code, String out, String err) {}
+
+    private static Result run(String... argv) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int code = Main.run(argv, new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8));
+        return new Result(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    }
+
+    private static String job() {
+        return Path.of(System.getProperty("syncbn.projectDir", "."), "jobs/fashion-mlp.conf").toString();
+    }
+
+    @Test
+    void helpIsPrintedForTheProgramAndEveryCommand() {
+        assertEquals(0, run("--help").code());
+        Result train = run("train", "--help");
+        assertEquals(0, train.code());
+        assertTrue(train.out().contains("--resume DIR"));
+        Result eval = run("evaluate", "--help");
+        assertEquals(0, eval.code());
+        assertTrue(eval.out().contains("--data DIR"));
+        assertEquals(2, run().code());
+    }
+
+    @Test
+    void badSpecValueExitsWithCodeTwoAndOneLineAndWritesNothing() {
+        Path out = tmp.resolve("never");
+        Result r = run("train", job(), "--set", "train.workers=0", "--out", out.toString());
+        assertEquals(2, r.code());
+        assertEquals(1, r.err().strip().lines().count(), r.err());
+        assertTrue(r.err().contains("train.workers") && r.err().contains("0"), r.err());
+        assertFalse(Files.exists(out));
+    }
+
+    @Test
+    void unknownCommandAndUnknownOptionAreBadInput() {
+        Result cmd = run("trian");
+        assertEquals(2, cmd.code());
+        assertTrue(cmd.err().contains("unknown command 'trian'"), cmd.err());
+        Result opt = run("train", job(), "--ouput", "x");
+        assertEquals(2, opt.code());
+        assertTrue(opt.err().contains("--ouput"), opt.err());
+    }
+
+    @Test
+    void missingDataDirectoryIsBadInputNamingTheFile() {
+        Path out = tmp.resolve("nodata");
+        Result r = run("train", job(), "--set", "data.dir=\"" + tmp.resolve("empty") + "\"", "--out", out.toString());
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.err().contains("data file not found") && r.err().contains("train-images-idx3-ubyte.gz"), r.err());
+        assertFalse(Files.exists(out.resolve("model.zip")));
+    }
+
+    @Test
+    void corruptDataFileIsBadInputNamingTheFile() throws Exception {
+        Path data = tmp.resolve("data");
+        Files.createDirectories(data);
+        String real = TestSpark.fashionMnistDir();
+        for (String f : new String[] {"train-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"}) {
+            Files.copy(Path.of(real, f), data.resolve(f));
+        }
+        byte[] images = Files.readAllBytes(Path.of(real, "train-images-idx3-ubyte.gz"));
+        Files.write(data.resolve("train-images-idx3-ubyte.gz"), java.util.Arrays.copyOf(images, images.length / 2));
+        TestSpark.context();
+        Result r = run("train", job(), "--set", "data.dir=\"" + data + "\"", "--out", tmp.resolve("o").toString());
+        assertEquals(2, r.code(), r.err());
+        assertEquals(1, r.err().strip().lines().filter(l -> l.startsWith("error:")).count(), r.err());
+        assertTrue(r.err().contains("train-images-idx3-ubyte.gz"), r.err());
+    }
+
+    @Test
+    void trainThenEvaluateThroughTheCommandLine() {
+        TestSpark.context();   // the CLI reuses the running context instead of starting a second one
+        Path out = tmp.resolve("cli-run");
+        Result t = run("train", job(), "--set", "data.maxTrainExamples=1280", "--set", "data.maxTestExamples=500",
+                "--set", "train.epochs=1", "--set", "model.hidden=[32]", "--out", out.toString());
+        assertEquals(0, t.code(), t.err());
+        assertTrue(t.err().contains("round 1/"), t.err());
+        assertTrue(t.err().contains("epoch 1: test accuracy"), t.err());
+        assertTrue(Files.exists(out.resolve("model.zip")));
+
+        Result e = run("evaluate", out.resolve("model.zip").toString(), "--set", "data.maxTestExamples=500");
+        assertEquals(0, e.code(), e.err());
+        assertTrue(e.out().contains("examples 500"), e.out());
+        assertTrue(e.out().contains("accuracy 0."), e.out());
+
+        Result again = run("train", "--resume", out.toString());
+        assertEquals(0, again.code(), again.err());
+        Result mismatch = run("train", job(), "--resume", out.toString(), "--set", "train.epochs=1");
+        assertEquals(2, mismatch.code());
+        assertTrue(mismatch.err().contains("differs from the checkpoint"), mismatch.err());
+    }
+}
