@@ -1,5 +1,6 @@
 package org.syncbn.config;
 
+import org.syncbn.bn.BnMode;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigFactory;
@@ -57,7 +58,6 @@ public final class JobSpecLoader {
     private static final List<String> MODEL_TYPES = List.of("mlp");
     private static final List<String> ACTIVATIONS = List.of("relu", "tanh", "sigmoid", "leakyrelu", "elu");
     private static final List<String> WEIGHT_INITS = List.of("xavier", "relu", "uniform");
-    private static final List<String> BN_MODES = List.of("local");
     private static final List<String> UPDATERS = List.of("sgd", "nesterovs", "adam");
 
     private static final ConfigRenderOptions HOCON_RENDER = ConfigRenderOptions.defaults()
@@ -233,9 +233,9 @@ public final class JobSpecLoader {
         return new JobSpec(name, seed, dtype, data, model, bn, train, optim, checkpoint, spark, render(unrendered));
     }
 
-    /** BatchNorm statistics modes; new modes are added to {@link #BN_MODES} and here. */
+    /** BatchNorm statistics mode in its canonical spelling (see {@link BnMode}). */
     private static String bnMode(Reader r) {
-        return r.choice("bn.mode", BN_MODES);
+        return r.matching("bn.mode", text -> BnMode.parse(text).toString(), BnMode.EXPECTED);
     }
 
     /** Rejects keys that defaults.conf does not have, and sections replaced by a non-object. */
@@ -447,6 +447,17 @@ public final class JobSpecLoader {
                 throw invalid(path, value, expected);
             }
             return s;
+        }
+
+        /** A string accepted by {@code parser} (which throws IllegalArgumentException otherwise). */
+        String matching(String path, java.util.function.UnaryOperator<String> parser, String expected) {
+            ConfigValue value = value(path);
+            String s = stringOr(path, value, expected);
+            try {
+                return parser.apply(s);
+            } catch (IllegalArgumentException e) {
+                throw invalid(path, value, expected);
+            }
         }
 
         /** One of {@code allowed}, ignoring case; returns the canonical (lower-case) spelling. */

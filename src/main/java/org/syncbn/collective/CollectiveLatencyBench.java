@@ -1,0 +1,89 @@
+package org.syncbn.collective;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+/**
+ * Median and p99 latency of {@code allReduceSum} with BN payloads (2C+1 doubles) for W members as
+ * threads of this JVM: over TCP on loopback, and in-process for comparison. Prints a markdown
+ * table. Args: [iterations=300] [warmup=50]. Every member's latency of every measured operation
+ * counts; members run back to back, so a cell shows the cost of one synchronized step.
+ */
+public final class CollectiveLatencyBench {
+    private static final int[] WORKERS = {2, 4, 8};
+    private static final int[] CHANNELS = {32, 64, 128, 256, 512};
+
+    private CollectiveLatencyBench() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        int iterations = args.length > 0 ? Integer.parseInt(args[0]) : 300;
+        int warmup = args.length > 1 ? Integer.parseInt(args[1]) : 50;
+        Duration timeout = Duration.ofSeconds(30);
+        System.out.printf("allReduceSum latency, %d iterations after %d warm-up, %d cores%n%n",
+                iterations, warmup, Runtime.getRuntime().availableProcessors());
+        System.out.println("| W | C | doubles | TCP median µs | TCP p99 µs | in-process median µs | in-process p99 µs |");
+        System.out.println("|---|---|---|---|---|---|---|");
+        for (int w : WORKERS) {
+            List<TcpCollective> tcp = LoopbackMesh.create(w, timeout);
+            List<Collective> local = InProcessCollective.create(w, timeout);
+            try {
+                for (int c : CHANNELS) {
+                    int n = 2 * c + 1;
+                    long[] t = measure(new ArrayList<>(tcp), n, iterations, warmup);
+                    long[] l = measure(local, n, iterations, warmup);
+                    System.out.printf(Locale.ROOT, "| %d | %d | %d | %.0f | %.0f | %.0f | %.0f |%n", w, c, n,
+                            percentile(t, 50) / 1e3, percentile(t, 99) / 1e3, percentile(l, 50) / 1e3, percentile(l, 99) / 1e3);
+                }
+            } finally {
+                tcp.forEach(Collective::close);
+                local.forEach(Collective::close);
+            }
+        }
+    }
+
+    /** Per-operation nanoseconds of every member, pooled. */
+    private static long[] measure(List<? extends Collective> members, int n, int iterations, int warmup) throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(members.size());
+        try {
+            List<Future<long[]>> runs = new ArrayList<>();
+            for (Collective m : members) {
+                runs.add(pool.submit(() -> {
+                    double[] data = new double[n];
+                    Arrays.fill(data, m.rank() + 0.5);
+                    long[] times = new long[iterations];
+                    for (int i = 0; i < warmup + iterations; i++) {
+                        long t0 = System.nanoTime();
+                        m.allReduceSum(data);
+                        if (i >= warmup) {
+                            times[i - warmup] = System.nanoTime() - t0;
+                        }
+                    }
+                    return times;
+                }));
+            }
+            long[] all = new long[0];
+            for (Future<long[]> f : runs) {
+                long[] times = f.get();
+                long[] merged = Arrays.copyOf(all, all.length + times.length);
+                System.arraycopy(times, 0, merged, all.length, times.length);
+                all = merged;
+            }
+            Arrays.sort(all);
+            return all;
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    private static double percentile(long[] sorted, double p) {
+        int i = (int) Math.ceil(p / 100.0 * sorted.length) - 1;
+        return sorted[Math.max(0, Math.min(sorted.length - 1, i))];
+    }
+}
