@@ -100,7 +100,7 @@ public final class InProcessCollective implements Collective {
         } finally {
             world.exit(global);
         }
-        RankOrder.requireEqualLengths(result.parts(), who, op, result.seq());
+        RankOrder.requireEqualLengths(result.parts(), offset, who, op, result.seq());
         return result.parts();
     }
 }

@@ -19,15 +19,18 @@ final class RankOrder {
         return s;
     }
 
-    /** Throws the same {@link IllegalStateException} on every member when the lengths differ. */
-    static void requireEqualLengths(double[][] parts, String who, Op op, long seq) {
+    /**
+     * Throws the same {@link IllegalStateException} on every member when the lengths differ;
+     * {@code offset} is the global rank of {@code parts[0]}, since messages name global ranks.
+     */
+    static void requireEqualLengths(double[][] parts, int offset, String who, Op op, long seq) {
         int n = parts[0].length;
         for (double[] p : parts) {
             if (p.length != n) {
                 StringBuilder sb = new StringBuilder(who).append(": ").append(op).append(" #").append(seq)
                         .append(": members passed arrays of different lengths (");
                 for (int r = 0; r < parts.length; r++) {
-                    sb.append(r == 0 ? "" : ", ").append("rank ").append(r).append(": ").append(parts[r].length);
+                    sb.append(r == 0 ? "" : ", ").append("rank ").append(offset + r).append(": ").append(parts[r].length);
                 }
                 throw new IllegalStateException(sb.append(')').toString());
             }

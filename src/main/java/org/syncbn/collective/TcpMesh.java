@@ -138,7 +138,7 @@ final class TcpMesh {
         if (sends != null) {
             awaitSends(what, offset, sends, deadline);
         }
-        RankOrder.requireEqualLengths(parts, who, op, seq);
+        RankOrder.requireEqualLengths(parts, offset, who, op, seq);
         return parts;
     }
 

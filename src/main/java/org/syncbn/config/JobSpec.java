@@ -19,6 +19,7 @@ public record JobSpec(
         OptimSpec optim,
         CheckpointSpec checkpoint,
         SparkSpec spark,
+        CollectiveSpec collective,
         String resolvedHocon) implements Serializable {
 
     public enum Dtype { FLOAT, DOUBLE }
@@ -27,8 +28,8 @@ public record JobSpec(
                            String testImages, String testLabels, int numClasses, boolean shuffle,
                            int maxTrainExamples, int maxTestExamples) implements Serializable {}
 
-    public record ModelSpec(String type, List<Integer> hidden, String activation,
-                            String weightInit) implements Serializable {}
+    public record ModelSpec(String type, List<Integer> hidden, List<Integer> convChannels, int convKernel,
+                            String activation, String weightInit) implements Serializable {}
 
     public record BnSpec(String mode, double decay, double eps, boolean useLogStd) implements Serializable {}
 
@@ -40,6 +41,13 @@ public record JobSpec(
     public record CheckpointSpec(int everyRounds) implements Serializable {}
 
     public record SparkSpec(String master) implements Serializable {}
+
+    public record CollectiveSpec(int timeoutSec, String rendezvous) implements Serializable {}
+
+    /** The BN mode, parsed. */
+    public org.syncbn.bn.BnMode bnMode() {
+        return org.syncbn.bn.BnMode.parse(bn.mode());
+    }
 
     /** Global SGD batch: examples consumed by all workers together in one step. */
     public int globalBatch() {

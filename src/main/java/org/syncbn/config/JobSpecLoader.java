@@ -55,7 +55,8 @@ public final class JobSpecLoader {
 
     private static final List<String> DTYPES = List.of("float", "double");
     private static final List<String> DATA_FORMATS = List.of("idx");
-    private static final List<String> MODEL_TYPES = List.of("mlp");
+    private static final List<String> MODEL_TYPES = List.of("mlp", "cnn");
+    private static final List<String> RENDEZVOUS = List.of("driver", "barrier");
     private static final List<String> ACTIVATIONS = List.of("relu", "tanh", "sigmoid", "leakyrelu", "elu");
     private static final List<String> WEIGHT_INITS = List.of("xavier", "relu", "uniform");
     private static final List<String> UPDATERS = List.of("sgd", "nesterovs", "adam");
@@ -206,6 +207,8 @@ public final class JobSpecLoader {
         JobSpec.ModelSpec model = new JobSpec.ModelSpec(
                 r.choice("model.type", MODEL_TYPES),
                 r.positiveIntList("model.hidden"),
+                r.positiveIntList("model.convChannels"),
+                r.integer("model.convKernel", 1, 99),
                 r.choice("model.activation", ACTIVATIONS),
                 r.choice("model.weightInit", WEIGHT_INITS));
         JobSpec.BnSpec bn = new JobSpec.BnSpec(
@@ -227,10 +230,15 @@ public final class JobSpecLoader {
         JobSpec.CheckpointSpec checkpoint = new JobSpec.CheckpointSpec(
                 r.integer("checkpoint.everyRounds", 0, Integer.MAX_VALUE));
         JobSpec.SparkSpec spark = new JobSpec.SparkSpec(r.string("spark.master"));
+        JobSpec.CollectiveSpec collective = new JobSpec.CollectiveSpec(
+                r.integer("collective.timeoutSec", 1, 86_400),
+                r.choice("collective.rendezvous", RENDEZVOUS));
         r.checkAllRead(defaults.root());
 
-        JobSpec unrendered = new JobSpec(name, seed, dtype, data, model, bn, train, optim, checkpoint, spark, "");
-        return new JobSpec(name, seed, dtype, data, model, bn, train, optim, checkpoint, spark, render(unrendered));
+        JobSpec unrendered = new JobSpec(name, seed, dtype, data, model, bn, train, optim, checkpoint, spark,
+                collective, "");
+        return new JobSpec(name, seed, dtype, data, model, bn, train, optim, checkpoint, spark, collective,
+                render(unrendered));
     }
 
     /** BatchNorm statistics mode in its canonical spelling (see {@link BnMode}). */
@@ -275,8 +283,8 @@ public final class JobSpecLoader {
                 "numClasses", d.numClasses(), "shuffle", d.shuffle(),
                 "maxTrainExamples", d.maxTrainExamples(), "maxTestExamples", d.maxTestExamples()));
         JobSpec.ModelSpec m = s.model();
-        root.put("model", section("type", m.type(), "hidden", m.hidden(),
-                "activation", m.activation(), "weightInit", m.weightInit()));
+        root.put("model", section("type", m.type(), "hidden", m.hidden(), "convChannels", m.convChannels(),
+                "convKernel", m.convKernel(), "activation", m.activation(), "weightInit", m.weightInit()));
         JobSpec.BnSpec b = s.bn();
         root.put("bn", section("mode", b.mode(), "decay", b.decay(), "eps", b.eps(), "useLogStd", b.useLogStd()));
         JobSpec.TrainSpec t = s.train();
@@ -286,6 +294,8 @@ public final class JobSpecLoader {
         root.put("optim", section("updater", o.updater(), "lr", o.lr(), "momentum", o.momentum(), "l2", o.l2()));
         root.put("checkpoint", section("everyRounds", s.checkpoint().everyRounds()));
         root.put("spark", section("master", s.spark().master()));
+        root.put("collective", section("timeoutSec", s.collective().timeoutSec(),
+                "rendezvous", s.collective().rendezvous()));
         return ConfigValueFactory.fromMap(root).render(HOCON_RENDER);
     }
 

@@ -3,7 +3,10 @@ package org.syncbn.model;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.inputs.InputType;
+import org.deeplearning4j.nn.conf.ConvolutionMode;
 import org.deeplearning4j.nn.conf.layers.ActivationLayer;
+import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
+import org.deeplearning4j.nn.conf.layers.SubsamplingLayer;
 import org.deeplearning4j.nn.conf.layers.BatchNormalization;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
@@ -15,13 +18,20 @@ import org.nd4j.linalg.learning.config.IUpdater;
 import org.nd4j.linalg.learning.config.Nesterovs;
 import org.nd4j.linalg.learning.config.Sgd;
 import org.nd4j.linalg.lossfunctions.LossFunctions;
+import org.syncbn.bn.BnConversion;
+import org.syncbn.bn.BnMode;
 import org.syncbn.config.JobSpec;
+import org.syncbn.config.SpecException;
 
 /**
  * Builds the DL4J network configuration a job spec describes.
  *
  * <p>MLP: for each hidden width h: Dense(h, no bias: BN's beta replaces it) → BatchNorm →
  * activation; then Dense(numClasses) softmax with multi-class cross-entropy.
+ * CNN: for each conv block c: Conv(k×k, c channels, same padding, no bias) → BatchNorm →
+ * activation → 2×2 max pooling; then the MLP's hidden layers and output.
+ * With any BN mode but {@code local} the BatchNorm layers are {@link SyncBatchNormalization}
+ * (ghost batches for {@code ghost:g}); parameters are laid out exactly as DL4J's.
  */
 public final class NetworkFactory {
     private NetworkFactory() {
@@ -37,25 +47,43 @@ public final class NetworkFactory {
                 .weightInit(weightInit(model.weightInit()))
                 .l2(spec.optim().l2())
                 .list();
-        int nIn = numInputs;
         int index = 0;
+        InputType inputType = InputType.feedForward(numInputs);
+        if (model.type().equals("cnn")) {
+            int side = (int) Math.round(Math.sqrt(numInputs));
+            if (side * side != numInputs) {
+                throw new SpecException("model.type = cnn needs square single-channel images, but the data has "
+                        + numInputs + " features per example");
+            }
+            inputType = InputType.convolutionalFlat(side, side, 1);
+            for (int channels : model.convChannels()) {
+                list.layer(index++, new ConvolutionLayer.Builder(model.convKernel(), model.convKernel())
+                        .nOut(channels).convolutionMode(ConvolutionMode.Same).hasBias(false)
+                        .activation(Activation.IDENTITY).build());
+                list.layer(index++, batchNorm(spec.bn()));
+                list.layer(index++, new ActivationLayer.Builder().activation(activation(model.activation())).build());
+                list.layer(index++, new SubsamplingLayer.Builder(SubsamplingLayer.PoolingType.MAX)
+                        .kernelSize(2, 2).stride(2, 2).build());
+            }
+        }
         for (int width : model.hidden()) {
-            list.layer(index++, new DenseLayer.Builder().nIn(nIn).nOut(width)
+            list.layer(index++, new DenseLayer.Builder().nOut(width)
                     .hasBias(false).activation(Activation.IDENTITY).build());
-            list.layer(index++, batchNorm(spec.bn(), width));
+            list.layer(index++, batchNorm(spec.bn()));
             list.layer(index++, new ActivationLayer.Builder().activation(activation(model.activation())).build());
-            nIn = width;
         }
         list.layer(index, new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT)
-                .nIn(nIn).nOut(spec.data().numClasses()).activation(Activation.SOFTMAX).build());
-        list.setInputType(InputType.feedForward(numInputs));
-        return list.build();
+                .nOut(spec.data().numClasses()).activation(Activation.SOFTMAX).build());
+        list.setInputType(inputType);
+        MultiLayerConfiguration conf = list.build();
+        BnMode mode = spec.bnMode();
+        return mode.usesSyncLayer()
+                ? BnConversion.toSync(conf, mode.kind() == BnMode.Kind.GHOST ? mode.size() : 0) : conf;
     }
 
     /** DL4J's own BatchNormalization with the spec's decay, eps and variance parameterisation. */
-    static BatchNormalization batchNorm(JobSpec.BnSpec bn, int channels) {
+    static BatchNormalization batchNorm(JobSpec.BnSpec bn) {
         return new BatchNormalization.Builder()
-                .nIn(channels).nOut(channels)
                 .decay(bn.decay()).eps(bn.eps()).useLogStd(bn.useLogStd())
                 .build();
     }

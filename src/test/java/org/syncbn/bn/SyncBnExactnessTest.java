@@ -49,7 +49,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * gradients, parameter gradients, parameters and running statistics after several steps.
  */
 class SyncBnExactnessTest {
-    private static final double TOL = 1e-9;   // measured: see exactnessMargin
+    private static final double TOL = 1e-9;
 
     static Stream<Arguments> cases() {
         return Stream.of(

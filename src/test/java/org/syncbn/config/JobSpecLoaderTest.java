@@ -69,12 +69,13 @@ class JobSpecLoaderTest {
                 new JobSpec.DataSpec("idx", "/usr/share/datasets/fashion-mnist",
                         "train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
                         "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz", 10, true, 0, 0),
-                new JobSpec.ModelSpec("mlp", List.of(256, 128), "relu", "xavier"),
+                new JobSpec.ModelSpec("mlp", List.of(256, 128), List.of(32, 64), 5, "relu", "xavier"),
                 new JobSpec.BnSpec("local", 0.9, 1e-5, true),
                 new JobSpec.TrainSpec(2, 64, 3, 47, 1),
                 new JobSpec.OptimSpec("adam", 1e-3, 0.9, 0.0),
                 new JobSpec.CheckpointSpec(0),
                 new JobSpec.SparkSpec(""),
+                new JobSpec.CollectiveSpec(120, "driver"),
                 spec.resolvedHocon());
         assertEquals(documented, spec);
         assertEquals(128, spec.globalBatch());
@@ -217,7 +218,10 @@ class JobSpecLoaderTest {
                 Arguments.of("data.numClasses=1", "data.numClasses = 1: expected an integer >= 2"),
                 Arguments.of("data.maxTrainExamples=-1", "data.maxTrainExamples = -1: expected an integer >= 0"),
                 Arguments.of("data.maxTestExamples=3000000000", "data.maxTestExamples = 3000000000: expected an integer >= 0"),
-                Arguments.of("model.type=cnn", "model.type = \"cnn\": expected mlp"),
+                Arguments.of("model.type=rnn", "model.type = \"rnn\": expected one of mlp, cnn"),
+                Arguments.of("model.convKernel=0", "model.convKernel = 0: expected an integer in [1, 99]"),
+                Arguments.of("collective.timeoutSec=0", "collective.timeoutSec = 0: expected an integer in [1, 86400]"),
+                Arguments.of("collective.rendezvous=mpi", "collective.rendezvous = \"mpi\": expected one of driver, barrier"),
                 Arguments.of("model.hidden=[]", "model.hidden = []: expected " + list),
                 Arguments.of("model.hidden=[64,0]", "model.hidden = [64,0]: expected " + list),
                 Arguments.of("model.activation=softmax",
