@@ -12,7 +12,7 @@ import java.util.concurrent.Future;
 /**
  * Median and p99 latency of {@code allReduceSum} with BN payloads (2C+1 doubles) for W members as
  * threads of this JVM: over TCP on loopback, and in-process for comparison. Prints a markdown
- * table. Args: [iterations=300] [warmup=50]. Every member's latency of every measured operation
+ * table. Args: [iterations=300] [warmup=50] (per cell, after one longer warm-up per W). Every member's latency of every measured operation
  * counts; members run back to back, so a cell shows the cost of one synchronized step.
  */
 public final class CollectiveLatencyBench {
@@ -34,6 +34,9 @@ public final class CollectiveLatencyBench {
             List<TcpCollective> tcp = LoopbackMesh.create(w, timeout);
             List<Collective> local = InProcessCollective.create(w, timeout);
             try {
+                // JIT and socket warm-up once per mesh, so the first cell is not the slow one
+                measure(new ArrayList<>(tcp), 2 * CHANNELS[CHANNELS.length - 1] + 1, 500, 0);
+                measure(local, 2 * CHANNELS[CHANNELS.length - 1] + 1, 500, 0);
                 for (int c : CHANNELS) {
                     int n = 2 * c + 1;
                     long[] t = measure(new ArrayList<>(tcp), n, iterations, warmup);

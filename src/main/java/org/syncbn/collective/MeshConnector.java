@@ -1,5 +1,6 @@
 package org.syncbn.collective;
 
+import java.io.Closeable;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -33,8 +34,9 @@ final class MeshConnector {
     }
 
     static TcpMesh connect(int rank, List<InetSocketAddress> addresses, ServerSocket listening, Duration timeout) {
-        RankOrder.requirePositiveNanos(timeout);
-        if (rank < 0 || rank >= addresses.size()) {
+        if (timeout == null || timeout.isNegative() || timeout.isZero() || rank < 0 || rank >= addresses.size()) {
+            closeQuietly(listening);   // it was handed over either way
+            RankOrder.requirePositiveNanos(timeout);
             throw new IllegalArgumentException("rank " + rank + " is outside the " + addresses.size() + " peers given");
         }
         MeshConnector c = new MeshConnector(rank, addresses.size(), timeout);
@@ -174,9 +176,11 @@ final class MeshConnector {
         }
     }
 
-    private static void closeQuietly(Socket s) {
+    private static void closeQuietly(Closeable s) {
         try {
-            s.close();
+            if (s != null) {
+                s.close();
+            }
         } catch (IOException ignored) {
             // nothing to do: the socket is being dropped
         }

@@ -13,8 +13,9 @@ import java.util.List;
  * the operation's sequence number and its kind, so sub-collectives from {@link #group} share the
  * connections without ever taking each other's messages, and members whose operation sequences
  * diverge fail with both sides named. Every operation is bounded by the timeout: a peer that
- * stalls fails it, one that closes or dies fails it at once. Deadlock freedom for any payload
- * size is argued in {@link TcpMesh}.
+ * stalls (or whose machine vanishes) fails it after the timeout, one that closes or whose process
+ * dies fails it at once (the OS closes its sockets). Deadlock freedom for any payload size is
+ * argued in {@link TcpMesh}.
  *
  * <p>Ranks in messages are global (the rank in the collective {@link #connect} made).
  */

@@ -71,14 +71,18 @@ final class TcpMesh {
                 throw new CollectiveException(who + ": " + op + " #" + seq + " on a closed collective"
                         + (failure == null ? "" : " (it failed earlier: " + failure + ")"));
             }
+            double[][] parts;
             try {
-                return exchangeOrThrow(who, offset, groupSize, op, seq, local);
-            } catch (CollectiveException e) {
+                parts = exchangeOrThrow(who, offset, groupSize, op, seq, local);
+            } catch (RuntimeException | Error e) {
                 // streams may be mid-frame: nothing can be trusted after this, and closing tells the peers now
-                failure = e.getMessage();
+                failure = String.valueOf(e.getMessage());
                 close();
                 throw e;
             }
+            // every frame was read whole, so the connections stay usable after this one
+            RankOrder.requireEqualLengths(parts, offset, who, op, seq);
+            return parts;
         } finally {
             busy.set(false);
         }
@@ -138,7 +142,6 @@ final class TcpMesh {
         if (sends != null) {
             awaitSends(what, offset, sends, deadline);
         }
-        RankOrder.requireEqualLengths(parts, offset, who, op, seq);
         return parts;
     }
 

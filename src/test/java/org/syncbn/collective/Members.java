@@ -15,7 +15,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 /** Runs one body per member, each on its own thread, as the members of a real job would. */
 final class Members {
     /** Generous: only a deadlock gets near it. */
-    private static final long JOIN_SECONDS = 120;
+    private static final long JOIN_SECONDS = 60;
 
     private Members() {
     }
