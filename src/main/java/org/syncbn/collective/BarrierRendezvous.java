@@ -24,12 +24,21 @@ final class BarrierRendezvous {
     }
 
     static TcpCollective connect(BarrierTaskContext ctx, Duration timeout) {
+        return connect(ctx, timeout, ctx::allGather);
+    }
+
+    /**
+     * The same bootstrap with another way of exchanging the {@code rank@host:port} messages
+     * ({@link DriverRendezvous}): {@code exchange} takes this task's message and returns all of them.
+     */
+    static TcpCollective connect(BarrierTaskContext ctx, Duration timeout,
+                                 java.util.function.Function<String, String[]> exchange) {
         int rank = ctx.partitionId();
         String host = advertisedHost();
         ServerSocket server = bind(host);
         TcpCollective collective;
         try {
-            String[] published = ctx.allGather(rank + "@" + host + ":" + server.getLocalPort());
+            String[] published = exchange.apply(rank + "@" + host + ":" + server.getLocalPort());
             collective = TcpCollective.connect(rank, parse(published), server, timeout);
         } catch (RuntimeException e) {
             closeQuietly(server);

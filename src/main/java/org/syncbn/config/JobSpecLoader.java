@@ -235,6 +235,11 @@ public final class JobSpecLoader {
                 r.choice("collective.rendezvous", RENDEZVOUS));
         r.checkAllRead(defaults.root());
 
+        BnMode mode = BnMode.parse(bn.mode());
+        if (mode.kind() == BnMode.Kind.GROUP && train.workers() % mode.size() != 0) {
+            throw new SpecException("bn.mode = " + mode + " needs train.workers divisible by " + mode.size()
+                    + ", but train.workers = " + train.workers());
+        }
         JobSpec unrendered = new JobSpec(name, seed, dtype, data, model, bn, train, optim, checkpoint, spark,
                 collective, "");
         return new JobSpec(name, seed, dtype, data, model, bn, train, optim, checkpoint, spark, collective,

@@ -5,11 +5,13 @@ import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.rdd.RDD;
 import org.nd4j.linalg.api.buffer.DataType;
+import org.syncbn.collective.DriverRendezvous;
 import org.syncbn.data.Shard;
 import org.syncbn.data.ShardPlan;
 import scala.reflect.ClassTag;
 import scala.reflect.ClassTag$;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -20,24 +22,24 @@ import java.util.List;
  */
 public final class RoundLoop {
     private final JavaSparkContext sc;
-    private final String runId;
-    private final String confJson;
+    private final RoundConfig config;
     private final ShardPlan plan;
     private final RoundSchedule schedule;
     private final ModelMerger merger;
-    private final int threadsPerWorker;
     private final DataType dataType;
 
-    public RoundLoop(JavaSparkContext sc, String runId, String confJson, ShardPlan plan, int stepsPerRound,
-                     ParamLayout layout, DataType dataType, int threadsPerWorker) {
-        this.dataType = dataType;
+    public RoundLoop(JavaSparkContext sc, RoundConfig config, ParamLayout layout, DataType dataType) {
         this.sc = sc;
-        this.runId = runId;
-        this.confJson = confJson;
-        this.plan = plan;
-        this.schedule = new RoundSchedule(plan.stepsPerEpoch(), stepsPerRound);
+        this.config = config;
+        this.plan = config.plan();
+        this.schedule = new RoundSchedule(plan.stepsPerEpoch(), config.stepsPerRound());
         this.merger = new ModelMerger(layout);
-        this.threadsPerWorker = threadsPerWorker;
+        this.dataType = dataType;
+    }
+
+    /** The rendezvous token prefix of a round; tasks append their stage attempt number. */
+    static String rendezvousToken(String runId, int round) {
+        return runId + "/r" + round + "/a";
     }
 
     public RoundSchedule schedule() {
@@ -50,12 +52,29 @@ public final class RoundLoop {
             throw new IllegalArgumentException("training data has " + shards.getNumPartitions()
                     + " partitions, the plan needs one per worker: " + plan.workers());
         }
+        DriverRendezvous rendezvous = config.communicates() && config.driverRendezvous()
+                ? DriverRendezvous.start(driverHost(), Duration.ofSeconds(config.timeoutSec())) : null;
+        try {
+            return rounds(shards, start, endRound, listener, rendezvous);
+        } finally {
+            if (rendezvous != null) {
+                rendezvous.close();
+            }
+        }
+    }
+
+    private TrainingState rounds(JavaRDD<Shard> shards, TrainingState start, int endRound, RoundListener listener,
+                                 DriverRendezvous rendezvous) {
         TrainingState state = start;
         for (int r = start.nextRound(); r < endRound; r++) {
             long t0 = System.nanoTime();
             RoundState roundState = new RoundState(state.params(), state.updater(), schedule.epochOf(r),
-                    schedule.firstStep(r), schedule.steps(r), schedule.iterationsBefore(r));
+                    schedule.firstStep(r), schedule.steps(r), schedule.iterationsBefore(r), r,
+                    rendezvous == null ? null : rendezvous.address());
             List<WorkerResult> results = runBarrierStage(shards, roundState);
+            if (rendezvous != null) {
+                rendezvous.forget(rendezvousToken(config.runId(), r));
+            }
             ModelMerger.Merged merged = merger.merge(results);
             // the driver keeps exactly what the network can hold, so a checkpoint loses nothing
             state = new TrainingState(NetworkState.roundTo(dataType, merged.params()),
@@ -75,10 +94,14 @@ public final class RoundLoop {
         return state;
     }
 
+    private String driverHost() {
+        return sc.getConf().get("spark.driver.host", "127.0.0.1");
+    }
+
     private List<WorkerResult> runBarrierStage(JavaRDD<Shard> shards, RoundState roundState) {
         Broadcast<RoundState> broadcast = sc.broadcast(roundState);
         try {
-            RoundTask task = new RoundTask(runId, confJson, plan, broadcast, threadsPerWorker);
+            RoundTask task = new RoundTask(config, broadcast);
             ClassTag<WorkerResult> tag = ClassTag$.MODULE$.apply(WorkerResult.class);
             RDD<WorkerResult> out = shards.rdd().barrier().mapPartitions(new BarrierFunction(task), false, tag);
             List<WorkerResult> results = new ArrayList<>(JavaRDD.fromRDD(out, tag).collect());

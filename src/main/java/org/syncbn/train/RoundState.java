@@ -11,6 +11,8 @@ import java.io.Serializable;
  * @param firstStep     first step of the round within its epoch
  * @param steps         steps in this round
  * @param iteration     optimizer iterations done before this round (drives Adam's bias correction)
+ * @param round         global round index
+ * @param rendezvous    the driver's rendezvous server "host:port", or null to use the barrier allGather
  */
 public record RoundState(double[] params, double[] updater, int epoch, int firstStep, int steps,
-                         int iteration) implements Serializable {}
+                         int iteration, int round, String rendezvous) implements Serializable {}

@@ -1,34 +1,35 @@
 package org.syncbn.train;
 
+import org.apache.spark.BarrierTaskContext;
 import org.apache.spark.broadcast.Broadcast;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.dataset.DataSet;
+import org.syncbn.bn.BnMode;
+import org.syncbn.bn.SyncBn;
+import org.syncbn.collective.Collective;
+import org.syncbn.collective.LocalCollective;
+import org.syncbn.collective.TcpCollective;
 import org.syncbn.data.Batches;
 import org.syncbn.data.Shard;
-import org.syncbn.data.ShardPlan;
 
 import java.io.Serializable;
+import java.time.Duration;
 import java.util.Iterator;
 import java.util.List;
 
 /**
- * One worker's part of a round, run inside a barrier task: load the broadcast state into the
- * worker's cached network, take the round's steps on its shard, hand back the new state.
+ * One worker's part of a round, run inside a barrier task: open the round's collective (once per
+ * stage), load the broadcast state into the worker's cached network, take the round's steps on its
+ * shard, hand back the new state.
  */
 final class RoundTask implements Serializable {
-    private final String runId;
-    private final String confJson;
-    private final ShardPlan plan;
+    private final RoundConfig config;
     private final Broadcast<RoundState> state;
-    private final int threads;
 
-    RoundTask(String runId, String confJson, ShardPlan plan, Broadcast<RoundState> state, int threads) {
-        this.runId = runId;
-        this.confJson = confJson;
-        this.plan = plan;
+    RoundTask(RoundConfig config, Broadcast<RoundState> state) {
+        this.config = config;
         this.state = state;
-        this.threads = threads;
     }
 
     Iterator<WorkerResult> run(Iterator<Shard> partition) {
@@ -36,18 +37,29 @@ final class RoundTask implements Serializable {
             throw new IllegalStateException("a training partition holds no shard");
         }
         Shard shard = partition.next();
-        NativeThreads.apply(threads);
-        MultiLayerNetwork net = WorkerNetworks.get(runId, "train", shard.rank(), confJson);
+        NativeThreads.apply(config.threadsPerWorker());
+        MultiLayerNetwork net = WorkerNetworks.get(config.runId(), "train", shard.rank(), config.confJson());
         RoundState s = state.value();
         NetworkState.load(net, s.params(), s.updater());
 
-        DataType type = net.params().dataType();
-        int[] order = plan.epochOrder(shard.rank(), s.epoch());
+        int[] order = config.plan().epochOrder(shard.rank(), s.epoch());
         if (order.length != shard.examples().count()) {
             throw new IllegalStateException("worker " + shard.rank() + " holds " + shard.examples().count()
                     + " examples, the shard plan expects " + order.length);
         }
-        int b = plan.batchPerWorker();
+        Collective root = openCollective(s);
+        try {
+            Collective bn = statisticsCollective(root);
+            SyncBn.attach(net, bn);
+            return List.of(steps(net, shard, order, s, bn)).iterator();
+        } finally {
+            root.close();
+        }
+    }
+
+    private WorkerResult steps(MultiLayerNetwork net, Shard shard, int[] order, RoundState s, Collective bn) {
+        DataType type = net.params().dataType();
+        int b = config.plan().batchPerWorker();
         long samples = 0;
         double lossSum = 0;
         int steps = 0;
@@ -57,7 +69,12 @@ final class RoundTask implements Serializable {
             int to = Math.min(order.length, from + b);
             DataSet batch = Batches.of(shard.examples(), order, from, to, type);
             if (batch == null) {
-                continue;   // end of a shorter shard: this worker sits the step out (weight 0)
+                // end of a shorter shard: no update (weight 0), but the statistics collectives
+                // of the others still need this worker
+                if (config.communicates()) {
+                    SyncBn.participateEmpty(net, bn);
+                }
+                continue;
             }
             net.setIterationCount(s.iteration() + j);
             net.setEpochCount(s.epoch());
@@ -66,7 +83,30 @@ final class RoundTask implements Serializable {
             samples += to - from;
             steps++;
         }
-        return List.of(new WorkerResult(shard.rank(), NetworkState.params(net), NetworkState.updater(net),
-                samples, lossSum, steps, (System.nanoTime() - t0) / 1e9)).iterator();
+        return new WorkerResult(shard.rank(), NetworkState.params(net), NetworkState.updater(net),
+                samples, lossSum, steps, (System.nanoTime() - t0) / 1e9);
+    }
+
+    /** The round's full collective over all workers (a local one when nothing is shared). */
+    private Collective openCollective(RoundState s) {
+        if (!config.communicates()) {
+            return new LocalCollective();
+        }
+        BarrierTaskContext ctx = BarrierTaskContext.get();
+        Duration timeout = Duration.ofSeconds(config.timeoutSec());
+        if (s.rendezvous() == null) {
+            return TcpCollective.fromBarrier(ctx, timeout);
+        }
+        String token = RoundLoop.rendezvousToken(config.runId(), s.round()) + ctx.stageAttemptNumber();
+        return TcpCollective.fromDriver(ctx, s.rendezvous(), token, timeout);
+    }
+
+    /** The members whose batches are normalised together: everyone (sync) or one's group. */
+    private Collective statisticsCollective(Collective root) {
+        BnMode mode = config.bnMode();
+        if (!config.communicates()) {
+            return root;
+        }
+        return mode.kind() == BnMode.Kind.GROUP ? root.group(mode.size()) : root;
     }
 }

@@ -17,6 +17,8 @@ import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.dataset.api.MultiDataSet;
 import org.deeplearning4j.core.loader.DataSetLoader;
 import org.deeplearning4j.core.loader.MultiDataSetLoader;
+import org.syncbn.bn.BnMode;
+import org.syncbn.bn.SyncBn;
 import org.syncbn.data.DataSetShards;
 import org.syncbn.data.Shard;
 import org.syncbn.data.ShardInfo;
@@ -44,8 +46,12 @@ public final class SyncBnTrainingMaster implements TrainingMaster<TrainingResult
     private final long seed;
     private final boolean shuffle;
     private final int threadsPerWorker;
+    private final BnMode bnMode;
+    private final int timeoutSec;
 
     private SyncBnTrainingMaster(Builder b) {
+        this.bnMode = b.bnMode;
+        this.timeoutSec = b.timeoutSec;
         this.workers = b.workers;
         this.batchPerWorker = b.batchPerWorker;
         this.stepsPerRound = b.stepsPerRound;
@@ -62,6 +68,8 @@ public final class SyncBnTrainingMaster implements TrainingMaster<TrainingResult
         private long seed = 42;
         private boolean shuffle = true;
         private int threadsPerWorker = 0;
+        private BnMode bnMode = BnMode.parse("sync");
+        private int timeoutSec = 120;
 
         public Builder(int workers, int batchPerWorker) {
             if (workers < 1 || batchPerWorker < 1) {
@@ -97,6 +105,28 @@ public final class SyncBnTrainingMaster implements TrainingMaster<TrainingResult
             return this;
         }
 
+        /**
+         * How SyncBatchNormalization layers share statistics: sync (default) or group:G. Networks
+         * with DL4J's own BatchNormalization train with local statistics whatever this says.
+         */
+        public Builder bnMode(String mode) {
+            BnMode m = BnMode.parse(mode);
+            if (m.kind() == BnMode.Kind.GROUP && workers % m.size() != 0) {
+                throw new IllegalArgumentException("bn mode " + m + " needs a worker count divisible by " + m.size());
+            }
+            this.bnMode = m;
+            return this;
+        }
+
+        /** Seconds a worker waits for its peers in a collective before failing its task (default 120). */
+        public Builder collectiveTimeoutSec(int seconds) {
+            if (seconds < 1) {
+                throw new IllegalArgumentException("collective timeout must be >= 1 s, got " + seconds);
+            }
+            this.timeoutSec = seconds;
+            return this;
+        }
+
         public SyncBnTrainingMaster build() {
             return new SyncBnTrainingMaster(this);
         }
@@ -112,8 +142,10 @@ public final class SyncBnTrainingMaster implements TrainingMaster<TrainingResult
             ShardInfo info = ShardInfo.of(shards);
             ShardPlan plan = new ShardPlan(info.total(), workers, batchPerWorker, seed, shuffle);
             int threads = threadsPerWorker > 0 ? threadsPerWorker : TrainingJob.threadsPerWorker(sc, workers);
-            RoundLoop loop = new RoundLoop(sc, runId, net.getLayerWiseConfigurations().toJson(), plan, stepsPerRound,
-                    ParamLayout.of(net), net.params().dataType(), threads);
+            BnMode mode = SyncBn.layers(net).isEmpty() ? BnMode.parse("local") : bnMode;
+            RoundConfig config = new RoundConfig(runId, net.getLayerWiseConfigurations().toJson(), plan, stepsPerRound,
+                    threads, mode, timeoutSec, true);
+            RoundLoop loop = new RoundLoop(sc, config, ParamLayout.of(net), net.params().dataType());
             RoundSchedule schedule = loop.schedule();
             int first = schedule.firstRound(net.getEpochCount());
             int end = first + schedule.roundsPerEpoch();
@@ -137,6 +169,8 @@ public final class SyncBnTrainingMaster implements TrainingMaster<TrainingResult
         m.put("seed", seed);
         m.put("shuffle", shuffle);
         m.put("threadsPerWorker", threadsPerWorker);
+        m.put("bnMode", bnMode.toString());
+        m.put("collectiveTimeoutSec", timeoutSec);
         return Json.line(m);
     }
 

@@ -77,8 +77,9 @@ public final class TrainingJob {
             }
             ShardPlan plan = new ShardPlan(info.total(), workers, spec.train().batchPerWorker(), spec.seed(),
                     spec.data().shuffle());
-            RoundLoop loop = new RoundLoop(sc, runId, conf.toJson(), plan, spec.train().stepsPerRound(),
-                    ParamLayout.of(master), master.params().dataType(), threads);
+            RoundConfig roundConfig = new RoundConfig(runId, conf.toJson(), plan, spec.train().stepsPerRound(), threads,
+                    spec.bnMode(), spec.collective().timeoutSec(), spec.collective().rendezvous().equals("driver"));
+            RoundLoop loop = new RoundLoop(sc, roundConfig, ParamLayout.of(master), master.params().dataType());
             RoundSchedule schedule = loop.schedule();
             int endRound = spec.train().epochs() * schedule.roundsPerEpoch();
             MetricsLog metrics = new MetricsLog(out.resolve(METRICS_FILE));

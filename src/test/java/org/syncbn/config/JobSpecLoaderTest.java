@@ -419,4 +419,13 @@ class JobSpecLoaderTest {
         String shown = setError("name=\"x\\ny\"");
         assertEquals("--set: name = \"x\\ny\": expected a non-empty string of letters, digits, '.', '_' or '-'", shown);
     }
+
+    @Test
+    void bnModesParseToTheirCanonicalSpellingAndGroupSizeMustDivideWorkers() {
+        assertEquals("ghost:4", JobSpecLoader.load(null, List.of("bn.mode=\"GHOST:4\"")).bn().mode());
+        assertEquals("group:2", JobSpecLoader.load(null, List.of("bn.mode=\"group:2\"", "train.workers=4")).bn().mode());
+        SpecException e = org.junit.jupiter.api.Assertions.assertThrows(SpecException.class,
+                () -> JobSpecLoader.load(null, List.of("bn.mode=\"group:3\"", "train.workers=4")));
+        assertEquals("bn.mode = group:3 needs train.workers divisible by 3, but train.workers = 4", e.getMessage());
+    }
 }

@@ -67,6 +67,7 @@ class SyncBnTrainingMasterTest {
                 () -> master.setCollectTrainingStats(true));
         assertEquals("SyncBnTrainingMaster does not support dl4j-spark training stats", e.getMessage());
         assertEquals("{\"type\":\"org.syncbn.train.SyncBnTrainingMaster\",\"workers\":2,\"batchPerWorker\":8,"
-                + "\"stepsPerRound\":1,\"seed\":42,\"shuffle\":true,\"threadsPerWorker\":0}", master.toJson());
+                + "\"stepsPerRound\":1,\"seed\":42,\"shuffle\":true,\"threadsPerWorker\":0,\"bnMode\":\"sync\","
+                + "\"collectiveTimeoutSec\":120}", master.toJson());
     }
 }
