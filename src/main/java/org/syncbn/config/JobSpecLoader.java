@@ -221,7 +221,8 @@ public final class JobSpecLoader {
                 r.integer("train.batchPerWorker", 1, Integer.MAX_VALUE),
                 r.integer("train.epochs", 1, Integer.MAX_VALUE),
                 r.integer("train.stepsPerRound", 1, Integer.MAX_VALUE),
-                r.integer("train.evalEveryEpochs", 1, Integer.MAX_VALUE));
+                r.integer("train.evalEveryEpochs", 1, Integer.MAX_VALUE),
+                r.integer("train.roundAttempts", 1, 100));
         JobSpec.OptimSpec optim = new JobSpec.OptimSpec(
                 r.choice("optim.updater", UPDATERS),
                 r.real("optim.lr", x -> x > 0, "a finite number > 0"),
@@ -294,7 +295,8 @@ public final class JobSpecLoader {
         root.put("bn", section("mode", b.mode(), "decay", b.decay(), "eps", b.eps(), "useLogStd", b.useLogStd()));
         JobSpec.TrainSpec t = s.train();
         root.put("train", section("workers", t.workers(), "batchPerWorker", t.batchPerWorker(),
-                "epochs", t.epochs(), "stepsPerRound", t.stepsPerRound(), "evalEveryEpochs", t.evalEveryEpochs()));
+                "epochs", t.epochs(), "stepsPerRound", t.stepsPerRound(), "evalEveryEpochs", t.evalEveryEpochs(),
+                "roundAttempts", t.roundAttempts()));
         JobSpec.OptimSpec o = s.optim();
         root.put("optim", section("updater", o.updater(), "lr", o.lr(), "momentum", o.momentum(), "l2", o.l2()));
         root.put("checkpoint", section("everyRounds", s.checkpoint().everyRounds()));

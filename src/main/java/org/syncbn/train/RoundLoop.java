@@ -21,6 +21,7 @@ import java.util.List;
  * of W tasks taking K steps each, collect, merge. Per-step work never touches the driver.
  */
 public final class RoundLoop {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(RoundLoop.class);
     private final JavaSparkContext sc;
     private final RoundConfig config;
     private final ShardPlan plan;
@@ -68,10 +69,21 @@ public final class RoundLoop {
         TrainingState state = start;
         for (int r = start.nextRound(); r < endRound; r++) {
             long t0 = System.nanoTime();
-            RoundState roundState = new RoundState(state.params(), state.updater(), schedule.epochOf(r),
-                    schedule.firstStep(r), schedule.steps(r), schedule.iterationsBefore(r), r,
-                    rendezvous == null ? null : rendezvous.address());
-            List<WorkerResult> results = runBarrierStage(shards, roundState);
+            List<WorkerResult> results = null;
+            for (int attempt = 0; results == null; attempt++) {
+                RoundState roundState = new RoundState(state.params(), state.updater(), schedule.epochOf(r),
+                        schedule.firstStep(r), schedule.steps(r), schedule.iterationsBefore(r), r,
+                        rendezvous == null ? null : rendezvous.address(), attempt);
+                try {
+                    results = runBarrierStage(shards, roundState);
+                } catch (Exception e) {   // SparkException, thrown undeclared through Scala
+                    if (attempt + 1 >= config.roundAttempts() || isBadInput(e)) {
+                        throw e;
+                    }
+                    LOG.warn("round {} failed ({}); re-running it from the driver's state, attempt {} of {}",
+                            r + 1, rootMessage(e), attempt + 2, config.roundAttempts());
+                }
+            }
             if (rendezvous != null) {
                 rendezvous.forget(rendezvousToken(config.runId(), r));
             }
@@ -92,6 +104,25 @@ public final class RoundLoop {
                     samples == 0 ? Double.NaN : lossSum / samples, seconds, stepSeconds), state);
         }
         return state;
+    }
+
+    private static boolean isBadInput(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof org.syncbn.config.SpecException
+                    || String.valueOf(t.getMessage()).contains(org.syncbn.config.SpecException.class.getName())) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static String rootMessage(Throwable e) {
+        Throwable t = e;
+        while (t.getCause() != null) {
+            t = t.getCause();
+        }
+        String m = String.valueOf(t.getMessage());
+        return m.lines().findFirst().orElse(m);
     }
 
     private String driverHost() {

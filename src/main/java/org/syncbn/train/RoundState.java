@@ -13,6 +13,7 @@ import java.io.Serializable;
  * @param iteration     optimizer iterations done before this round (drives Adam's bias correction)
  * @param round         global round index
  * @param rendezvous    the driver's rendezvous server "host:port", or null to use the barrier allGather
+ * @param attempt       the driver's attempt at this round (0 first; a failed round is re-run)
  */
 public record RoundState(double[] params, double[] updater, int epoch, int firstStep, int steps,
-                         int iteration, int round, String rendezvous) implements Serializable {}
+                         int iteration, int round, String rendezvous, int attempt) implements Serializable {}

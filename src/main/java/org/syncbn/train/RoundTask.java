@@ -51,13 +51,14 @@ final class RoundTask implements Serializable {
         try {
             Collective bn = statisticsCollective(root);
             SyncBn.attach(net, bn);
-            return List.of(steps(net, shard, order, s, bn)).iterator();
+            return List.of(steps(net, shard, order, s, root, bn)).iterator();
         } finally {
             root.close();
         }
     }
 
-    private WorkerResult steps(MultiLayerNetwork net, Shard shard, int[] order, RoundState s, Collective bn) {
+    private WorkerResult steps(MultiLayerNetwork net, Shard shard, int[] order, RoundState s, Collective root,
+                               Collective bn) {
         DataType type = net.params().dataType();
         int b = config.plan().batchPerWorker();
         long samples = 0;
@@ -65,6 +66,9 @@ final class RoundTask implements Serializable {
         int steps = 0;
         long t0 = System.nanoTime();
         for (int j = 0; j < s.steps(); j++) {
+            if (config.fault() != null && config.fault().hits(s.round(), s.attempt(), shard.rank(), j)) {
+                root.close();
+            }
             int from = Math.min(order.length, (s.firstStep() + j) * b);
             int to = Math.min(order.length, from + b);
             DataSet batch = Batches.of(shard.examples(), order, from, to, type);
@@ -97,7 +101,7 @@ final class RoundTask implements Serializable {
         if (s.rendezvous() == null) {
             return TcpCollective.fromBarrier(ctx, timeout);
         }
-        String token = RoundLoop.rendezvousToken(config.runId(), s.round()) + ctx.stageAttemptNumber();
+        String token = RoundLoop.rendezvousToken(config.runId(), s.round()) + s.attempt() + "." + ctx.stageAttemptNumber();
         return TcpCollective.fromDriver(ctx, s.rendezvous(), token, timeout);
     }
 

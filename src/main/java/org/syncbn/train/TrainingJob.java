@@ -41,8 +41,16 @@ public final class TrainingJob {
      * @param resume     continue from {@code outDir/checkpoint.zip}
      * @param progress   where the per-round progress lines go (stderr in the CLI)
      * @param afterRound extra driver-side hook after each round's bookkeeping (tests inject crashes)
+     * @param fault      a worker failure to inject (tests), or null
      */
-    public record Options(JobSpec spec, Path outDir, boolean resume, PrintStream progress, RoundListener afterRound) {}
+    public record Options(JobSpec spec, Path outDir, boolean resume, PrintStream progress, RoundListener afterRound,
+                          FaultInjection fault) {
+
+        /** A run without injected faults. */
+        public Options(JobSpec spec, Path outDir, boolean resume, PrintStream progress, RoundListener afterRound) {
+            this(spec, outDir, resume, progress, afterRound, null);
+        }
+    }
 
     /** The end of a run. */
     public record Outcome(Path outDir, double[] finalParams, EvalResult lastEval, int rounds) {}
@@ -78,7 +86,8 @@ public final class TrainingJob {
             ShardPlan plan = new ShardPlan(info.total(), workers, spec.train().batchPerWorker(), spec.seed(),
                     spec.data().shuffle());
             RoundConfig roundConfig = new RoundConfig(runId, conf.toJson(), plan, spec.train().stepsPerRound(), threads,
-                    spec.bnMode(), spec.collective().timeoutSec(), spec.collective().rendezvous().equals("driver"));
+                    spec.bnMode(), spec.collective().timeoutSec(), spec.collective().rendezvous().equals("driver"),
+                    spec.train().roundAttempts(), options.fault());
             RoundLoop loop = new RoundLoop(sc, roundConfig, ParamLayout.of(master), master.params().dataType());
             RoundSchedule schedule = loop.schedule();
             int endRound = spec.train().epochs() * schedule.roundsPerEpoch();
