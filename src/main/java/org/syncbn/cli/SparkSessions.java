@@ -29,7 +29,12 @@ final class SparkSessions implements AutoCloseable {
             conf.setMaster(master);
             conf.setIfMissing("spark.ui.enabled", "false");
             conf.setIfMissing("spark.driver.host", "127.0.0.1");
+            // Round state travels within one JVM here: compressing it only costs time.
+            conf.setIfMissing("spark.broadcast.compress", "false");
         }
+        // Worker results (parameters + updater state, a few MB) come back directly, not through
+        // the block manager as "indirect" results (Spark's 1 MB default).
+        conf.setIfMissing("spark.task.maxDirectResultSize", "100m");
         JavaSparkContext sc = JavaSparkContext.fromSparkContext(SparkContext.getOrCreate(conf));
         // getOrCreate hands back a context already running in this JVM; only one we started is ours to stop
         boolean owned = owner.equals(sc.getConf().get(OWNER_KEY, ""));

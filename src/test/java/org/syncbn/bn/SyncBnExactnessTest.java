@@ -1,5 +1,6 @@
 package org.syncbn.bn;
 
+import org.deeplearning4j.nn.conf.CNN2DFormat;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.inputs.InputType;
@@ -58,7 +59,10 @@ class SyncBnExactnessTest {
                 Arguments.of("dense", new int[] {3, 0, 2, 4}),
                 Arguments.of("conv", new int[] {2, 3}),
                 Arguments.of("conv", new int[] {1, 2, 3}),
-                Arguments.of("conv", new int[] {2, 2, 0, 3}));
+                Arguments.of("conv", new int[] {2, 2, 0, 3}),
+                Arguments.of("convNHWC", new int[] {2, 3}),
+                Arguments.of("convNHWC", new int[] {1, 2, 3}),
+                Arguments.of("convNHWC", new int[] {2, 2, 0, 3}));
     }
 
     static MultiLayerConfiguration reference(String kind) {
@@ -74,6 +78,22 @@ class SyncBnExactnessTest {
                     .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nOut(3)
                             .activation(Activation.SOFTMAX).build())
                     .setInputType(InputType.feedForward(6));
+        } else if (kind.equals("convNHWC")) {
+            // channels-last activations: the BN conf takes cnn2DFormat NHWC from the input type,
+            // so statistics are reduced over dims (0, 1, 2) and channels sit in dim 3
+            // (no activation dimension equals the channel count, so a wrong channel axis cannot pass)
+            b.layer(new ConvolutionLayer.Builder(2, 2).nOut(2).dataFormat(CNN2DFormat.NHWC)
+                            .activation(Activation.IDENTITY).build())
+                    .layer(new BatchNormalization.Builder().decay(0.8).useLogStd(false).build())
+                    .layer(new ActivationLayer.Builder().activation(Activation.TANH).build())
+                    .layer(new ConvolutionLayer.Builder(2, 2).nOut(5).dataFormat(CNN2DFormat.NHWC)
+                            .activation(Activation.IDENTITY).build())
+                    .layer(new BatchNormalization.Builder().decay(0.6).eps(1e-3).build())
+                    .layer(new DenseLayer.Builder().nOut(4).activation(Activation.IDENTITY).build())
+                    .layer(new BatchNormalization.Builder().build())
+                    .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nOut(3)
+                            .activation(Activation.SOFTMAX).build())
+                    .setInputType(InputType.convolutional(5, 4, 2, CNN2DFormat.NHWC));
         } else {
             b.layer(new ConvolutionLayer.Builder(2, 2).nOut(3).activation(Activation.IDENTITY).build())
                     .layer(new BatchNormalization.Builder().decay(0.8).build())
@@ -88,8 +108,13 @@ class SyncBnExactnessTest {
     }
 
     private static DataSet batch(String kind, int n, Random rnd) {
-        long[] shape = kind.equals("dense") ? new long[] {n, 6} : new long[] {n, 2, 4, 4};
-        double[] f = new double[(int) (shape.length == 2 ? n * 6L : n * 32L)];
+        long[] shape = kind.equals("dense") ? new long[] {n, 6}
+                : kind.equals("convNHWC") ? new long[] {n, 5, 4, 2} : new long[] {n, 2, 4, 4};
+        long len = 1;
+        for (long d : shape) {
+            len *= d;
+        }
+        double[] f = new double[(int) len];
         for (int i = 0; i < f.length; i++) {
             f[i] = rnd.nextGaussian() * 2 + 0.5;
         }
@@ -108,6 +133,13 @@ class SyncBnExactnessTest {
         MultiLayerNetwork ref = new MultiLayerNetwork(refConf);
         ref.init();
         MultiLayerConfiguration syncConf = BnConversion.toSync(refConf, 0);
+        if (kind.equals("convNHWC")) {
+            for (int i : new int[] {1, 4}) {
+                BatchNormalization bn = (BatchNormalization) syncConf.getConf(i).getLayer();
+                assertTrue(bn instanceof SyncBatchNormalization, "layer " + i + " is synchronized");
+                assertEquals(CNN2DFormat.NHWC, bn.getCnn2DFormat(), "layer " + i + " channels-last");
+            }
+        }
         List<MultiLayerNetwork> workers = new ArrayList<>();
         List<Collective> coll = InProcessCollective.create(w, Duration.ofSeconds(30));
         for (int k = 0; k < w; k++) {

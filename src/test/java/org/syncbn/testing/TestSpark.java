@@ -20,7 +20,9 @@ public final class TestSpark {
         if (context == null) {
             SparkConf conf = new SparkConf().setMaster("local[4]").setAppName("syncbn-tests")
                     .set("spark.ui.enabled", "false")
-                    .set("spark.driver.host", "127.0.0.1");
+                    .set("spark.driver.host", "127.0.0.1")
+                    .set("spark.broadcast.compress", "false")
+                    .set("spark.task.maxDirectResultSize", "100m");
             context = new JavaSparkContext(conf);
             context.setLogLevel("WARN");
             Runtime.getRuntime().addShutdownHook(new Thread(context::stop));

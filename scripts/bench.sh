@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Benchmarks, side by side in one invocation on the same data and network (not a test):
+#   (a) single-JVM DL4J MultiLayerNetwork.fit, OMP_NUM_THREADS=1, batch = train.batchPerWorker
+#   (b) dl4j-spark ParameterAveragingTrainingMaster, fitPaths, local[W], W x batch, averaging every 5
+#   (c) this project's job on local[W] (the job's own bn.mode), through scripts/syncbn train
+# then writes bench/results/<date>-throughput.md with samples/s and test accuracy per epoch.
+#
+#   scripts/bench.sh [job.conf] [--epochs N] [--set key=value ...]
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+cd "$SYNCBN_ROOT"
+job="jobs/fashion-mlp.conf"
+if [[ $# -gt 0 && "$1" != -* ]]; then job="$1"; shift; fi
+epochs=2
+sets=()
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --epochs) epochs="$2"; shift 2 ;;
+    --set) sets+=(--set "$2"); shift 2 ;;
+    *) echo "bench.sh: unknown argument $1" >&2; exit 2 ;;
+  esac
+done
+sets+=(--set "train.epochs=$epochs")
+syncbn_build
+syncbn_java_cmd org.syncbn.bench.BenchMain
+base_cmd=("${SYNCBN_JAVA[@]}")
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+
+echo "bench: (a) single JVM ..." >&2
+OMP_NUM_THREADS=1 "${base_cmd[@]}" single "$job" "${sets[@]}" --set bn.mode=local 2>"$work/a.err" | tee "$work/a.out" >&2
+echo "bench: (b) dl4j-spark ParameterAveragingTrainingMaster ..." >&2
+OMP_NUM_THREADS=1 "${base_cmd[@]}" dl4j-spark "$job" "${sets[@]}" --set bn.mode=local 2>"$work/b.err" | tee "$work/b.out" >&2
+echo "bench: (c) syncbn train ..." >&2
+scripts/syncbn train "$job" "${sets[@]}" --out "$work/c" 2>"$work/c.err" >&2
+metrics_to_bench_lines() {   # epoch samples/s accuracy from metrics.jsonl, without jq or python
+  sed -E 's/.*"epoch":([0-9]+).*"test_accuracy":([0-9.]+).*"samples_per_sec":([0-9.]+).*/BENCH c epoch=\1 samples_per_sec=\3 test_accuracy=\2/' "$1"
+}
+metrics_to_bench_lines "$work/c/metrics.jsonl" > "$work/c.out"
+
+date_tag="$(date +%Y-%m-%d)"
+out="bench/results/${date_tag}-throughput.md"
+mkdir -p bench/results
+{
+  echo "# Throughput: single JVM vs dl4j-spark vs syncbn ($date_tag)"
+  echo
+  echo "- command: \`scripts/bench.sh $job --epochs $epochs ${sets[*]}\`"
+  echo "- machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(uname -m), $(java -version 2>&1 | head -1)"
+  echo "- commit: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+  echo "- (a) single-JVM MultiLayerNetwork.fit, OMP_NUM_THREADS=1, bn.mode=local"
+  echo "- (b) dl4j-spark ParameterAveragingTrainingMaster, fitPaths, local[W], averaging every 5, OMP_NUM_THREADS=1, bn.mode=local"
+  echo "- (c) syncbn train on local[W], the job's bn.mode; samples/s counts training rounds only (not evaluation)"
+  echo
+  echo "| system | epoch | samples/s | test accuracy |"
+  echo "|---|---|---|---|"
+  for f in a b c; do
+    sed -nE 's/^BENCH ([^ ]+) epoch=([0-9]+) samples_per_sec=([0-9.]+) test_accuracy=([0-9.]+)/| \1 | \2 | \3 | \4 |/p' "$work/$f.out" \
+      | sed -E "s/^\| (single|dl4j-spark|c) /| ($f) \1 /"
+  done
+  echo
+  echo "Ratios (last epoch): $(awk -v a="$(tail -1 "$work/a.out" | sed -E 's/.*samples_per_sec=([0-9.]+).*/\1/')" \
+      -v b="$(tail -1 "$work/b.out" | sed -E 's/.*samples_per_sec=([0-9.]+).*/\1/')" \
+      -v c="$(tail -1 "$work/c.out" | sed -E 's/.*samples_per_sec=([0-9.]+).*/\1/')" \
+      'BEGIN { printf "(c)/(a) = %.2f, (c)/(b) = %.2f", c / a, c / b }')"
+  echo
+  echo "Round overhead of (c) per epoch (share of round time outside the workers' optimizer steps):"
+  sed -E 's/.*"epoch":([0-9]+).*"round_overhead_fraction":([0-9.]+).*/- epoch \1: \2/' "$work/c/metrics.jsonl"
+} > "$out"
+cat "$out"
