@@ -61,6 +61,35 @@ class SyncBnTrainingMasterTest {
     }
 
     @Test
+    void syncBnNetworkThroughTheMasterEqualsPlainDl4jOnTheGlobalBatch() {
+        JobSpec spec = JobSpecLoader.load(null, List.of("data.dir=\"" + TestSpark.fashionMnistDir() + "\"",
+                "dtype=double", "optim.updater=sgd", "optim.lr=0.1", "model.hidden=[16,8]"));
+        Examples train = new IdxDataSource(spec.data()).train();
+        List<DataSet> rows = new ArrayList<>();
+        for (int from = 0; from < 256; from += 4) {
+            rows.add(Batches.of(train, new int[] {from, from + 1, from + 2, from + 3}, DataType.DOUBLE));
+        }
+        org.deeplearning4j.nn.conf.MultiLayerConfiguration plainConf = NetworkFactory.build(spec, train.featureSize());
+        SyncBnTrainingMaster master = new SyncBnTrainingMaster.Builder(2, 32).stepsPerRound(1).shuffle(false).build();
+        SparkDl4jMultiLayer spark = new SparkDl4jMultiLayer(TestSpark.context(),
+                org.syncbn.bn.BnConversion.toSync(plainConf, 0), master);
+        MultiLayerNetwork fitted = spark.fit(TestSpark.context().parallelize(rows, 2));
+
+        MultiLayerNetwork plain = new MultiLayerNetwork(plainConf);
+        plain.init();
+        for (int from = 0; from < 256; from += 64) {
+            plain.fit(DataSet.merge(rows.subList(from / 4, from / 4 + 16)));
+        }
+        double[] a = plain.params().toDoubleVector();
+        double[] b = fitted.params().toDoubleVector();
+        double max = 0;
+        for (int i = 0; i < a.length; i++) {
+            max = Math.max(max, Math.abs(a[i] - b[i]));
+        }
+        org.junit.jupiter.api.Assertions.assertTrue(max <= 1e-9, "max abs difference " + max);
+    }
+
+    @Test
     void unsupportedDl4jSparkFeaturesFailWithAReason() {
         SyncBnTrainingMaster master = new SyncBnTrainingMaster.Builder(2, 8).build();
         UnsupportedOperationException e = assertThrows(UnsupportedOperationException.class,
