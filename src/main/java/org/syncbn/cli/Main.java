@@ -46,7 +46,7 @@ public final class Main {
                         + "' (commands: train, evaluate; see syncbn --help)");
             };
         } catch (Exception e) {   // Spark throws its checked SparkException without declaring it
-            SpecException bad = badInput(e);
+            SpecException bad = SpecException.findIn(e);
             if (bad != null) {
                 err.println("error: " + bad.getMessage());
                 return 2;
@@ -55,22 +55,5 @@ public final class Main {
             e.printStackTrace(err);
             return 1;
         }
-    }
-
-    /** The user-input error behind {@code e}, also when Spark wrapped it in a task failure. */
-    static SpecException badInput(Throwable e) {
-        String marker = SpecException.class.getName() + ": ";
-        for (Throwable t = e; t != null; t = t.getCause()) {
-            if (t instanceof SpecException s) {
-                return s;
-            }
-            String msg = t.getMessage();
-            int at = msg == null ? -1 : msg.indexOf(marker);
-            if (at >= 0) {
-                String line = msg.substring(at + marker.length()).lines().findFirst().orElse("");
-                return new SpecException(line);
-            }
-        }
-        return null;
     }
 }

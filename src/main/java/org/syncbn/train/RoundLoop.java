@@ -77,7 +77,7 @@ public final class RoundLoop {
                 try {
                     results = runBarrierStage(shards, roundState);
                 } catch (Exception e) {   // SparkException, thrown undeclared through Scala
-                    if (attempt + 1 >= config.roundAttempts() || isBadInput(e)) {
+                    if (attempt + 1 >= config.roundAttempts() || org.syncbn.config.SpecException.findIn(e) != null) {
                         throw e;
                     }
                     LOG.warn("round {} failed ({}); re-running it from the driver's state, attempt {} of {}",
@@ -104,16 +104,6 @@ public final class RoundLoop {
                     samples == 0 ? Double.NaN : lossSum / samples, seconds, stepSeconds), state);
         }
         return state;
-    }
-
-    private static boolean isBadInput(Throwable e) {
-        for (Throwable t = e; t != null; t = t.getCause()) {
-            if (t instanceof org.syncbn.config.SpecException
-                    || String.valueOf(t.getMessage()).contains(org.syncbn.config.SpecException.class.getName())) {
-                return true;
-            }
-        }
-        return false;
     }
 
     private static String rootMessage(Throwable e) {

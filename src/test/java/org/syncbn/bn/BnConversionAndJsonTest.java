@@ -117,6 +117,23 @@ class BnConversionAndJsonTest {
         assertFalse(((BatchNormalization) std.getConf(1).getLayer()).isUseLogStd(), "useLogStd(false) lost by toStandard");
     }
 
+    /**
+     * equals must be symmetric: a standard BN conf is never equal to a synchronized one (else a
+     * standard configuration compares equal to its SyncBN conversion, ghostBatchSize ignored).
+     */
+    @Test
+    void standardAndSyncLayerConfigurationsAreNeverEqualInEitherDirection() {
+        BatchNormalization std = new BatchNormalization();
+        SyncBatchNormalization sync = new SyncBatchNormalization();
+        sync.setGhostBatchSize(4);
+        assertFalse(sync.equals(std), "sync.equals(std)");
+        assertFalse(std.equals(sync), "std.equals(sync)");
+        MultiLayerConfiguration stdConf = standard(true);
+        MultiLayerConfiguration syncConf = BnConversion.toSync(standard(true), 4);
+        assertFalse(syncConf.equals(stdConf), "sync configuration equals the standard one");
+        assertFalse(stdConf.equals(syncConf), "standard configuration equals its SyncBN conversion");
+    }
+
     /** A graph holding a SyncBatchNormalization built directly (not through BnConversion). */
     static ComputationGraphConfiguration graph(int ghost) {
         SyncBatchNormalization bn = new SyncBatchNormalization();
