@@ -10,8 +10,6 @@ import org.nd4j.linalg.dataset.DataSet;
 import org.syncbn.config.JobSpec;
 import org.syncbn.data.Batches;
 import org.syncbn.data.Examples;
-import org.syncbn.data.IdxDataSource;
-import org.syncbn.data.ShardPlan;
 import org.syncbn.eval.Evaluator;
 import org.syncbn.model.NetworkFactory;
 
@@ -34,20 +32,18 @@ public final class Dl4jSparkBaseline {
 
     /** Per-epoch (samples/s, test accuracy); the export of minibatch files is not timed. */
     public static List<double[]> run(JobSpec spec, Path workDir) {
-        IdxDataSource source = new IdxDataSource(spec.data());
-        Examples train = source.train();
-        Examples test = source.test();
-        int[] order = ShardPlan.globalOrder(train.count(), spec.data().maxTrainExamples(), spec.seed(), spec.data().shuffle());
-        if (spec.data().maxTestExamples() > 0) {
-            test = test.subset(ShardPlan.globalOrder(test.count(), spec.data().maxTestExamples(), 0, false));
-        }
+        BenchData data = BenchData.load(spec);
+        Examples train = data.train();
+        Examples test = data.test();
         DataType type = NetworkFactory.dataType(spec);
         int b = spec.train().batchPerWorker();
         List<String> paths = new ArrayList<>();
         try {
             Files.createDirectories(workDir);
-            for (int from = 0, i = 0; from < order.length; from += b, i++) {
-                DataSet ds = Batches.of(train, order, from, Math.min(order.length, from + b), type);
+            int[] all = new int[train.count()];
+            java.util.Arrays.setAll(all, i -> i);
+            for (int from = 0, i = 0; from < all.length; from += b, i++) {
+                DataSet ds = Batches.of(train, all, from, Math.min(all.length, from + b), type);
                 File f = workDir.resolve("batch-" + i + ".bin").toFile();
                 ds.save(f);
                 paths.add(f.toURI().toString());
@@ -71,7 +67,7 @@ public final class Dl4jSparkBaseline {
                 net.fitPaths(rdd);
                 double seconds = (System.nanoTime() - t0) / 1e9;
                 double acc = Evaluator.evaluate(net.getNetwork(), test).accuracy();
-                epochs.add(new double[] {order.length / seconds, acc});
+                epochs.add(new double[] {train.count() / seconds, acc});
             }
         }
         return epochs;

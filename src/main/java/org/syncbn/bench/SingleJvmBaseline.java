@@ -5,7 +5,6 @@ import org.nd4j.linalg.dataset.DataSet;
 import org.syncbn.config.JobSpec;
 import org.syncbn.data.Batches;
 import org.syncbn.data.Examples;
-import org.syncbn.data.IdxDataSource;
 import org.syncbn.data.ShardPlan;
 import org.syncbn.eval.EvalResult;
 import org.syncbn.eval.Evaluator;
@@ -25,14 +24,9 @@ public final class SingleJvmBaseline {
 
     /** Per-epoch (samples/s, test accuracy) of single-JVM training. */
     public static List<double[]> run(JobSpec spec, int batch) {
-        IdxDataSource source = new IdxDataSource(spec.data());
-        Examples train = source.train();
-        Examples test = source.test();
-        int[] order = ShardPlan.globalOrder(train.count(), spec.data().maxTrainExamples(), spec.seed(), spec.data().shuffle());
-        train = train.subset(order);
-        if (spec.data().maxTestExamples() > 0) {
-            test = test.subset(ShardPlan.globalOrder(test.count(), spec.data().maxTestExamples(), 0, false));
-        }
+        BenchData data = BenchData.load(spec);
+        Examples train = data.train();
+        Examples test = data.test();
         MultiLayerNetwork net = new MultiLayerNetwork(NetworkFactory.build(spec, train.featureSize()));
         net.init();
         List<double[]> epochs = new ArrayList<>();
