@@ -30,20 +30,54 @@ public final class BnConversion {
 
     /** The configuration with every BatchNormalization layer made synchronized (ghost 0 = whole batch). */
     public static MultiLayerConfiguration toSync(MultiLayerConfiguration conf, int ghostBatchSize) {
-        return MultiLayerConfiguration.fromJson(convert(conf.toJson(), true, ghostBatchSize));
+        return keepVarianceParameterisation(conf,
+                MultiLayerConfiguration.fromJson(convert(conf.toJson(), true, ghostBatchSize)));
     }
 
     /** The configuration with every SyncBatchNormalization layer made a standard one. */
     public static MultiLayerConfiguration toStandard(MultiLayerConfiguration conf) {
-        return MultiLayerConfiguration.fromJson(convert(conf.toJson(), false, 0));
+        return keepVarianceParameterisation(conf, MultiLayerConfiguration.fromJson(convert(conf.toJson(), false, 0)));
     }
 
     public static ComputationGraphConfiguration toSync(ComputationGraphConfiguration conf, int ghostBatchSize) {
-        return ComputationGraphConfiguration.fromJson(convert(conf.toJson(), true, ghostBatchSize));
+        return keepVarianceParameterisation(conf,
+                ComputationGraphConfiguration.fromJson(convert(conf.toJson(), true, ghostBatchSize)));
     }
 
     public static ComputationGraphConfiguration toStandard(ComputationGraphConfiguration conf) {
-        return ComputationGraphConfiguration.fromJson(convert(conf.toJson(), false, 0));
+        return keepVarianceParameterisation(conf,
+                ComputationGraphConfiguration.fromJson(convert(conf.toJson(), false, 0)));
+    }
+
+    /**
+     * DL4J's JSON reader re-derives useLogStd of every BatchNorm layer from the parameter names an
+     * initialised network recorded, and assumes log10(std) when there are none (a configuration
+     * no network has used yet): copy the flag over from the source so a conversion never changes it.
+     */
+    private static MultiLayerConfiguration keepVarianceParameterisation(MultiLayerConfiguration from,
+                                                                        MultiLayerConfiguration to) {
+        for (int i = 0; i < from.getConfs().size(); i++) {
+            copyUseLogStd(from.getConf(i).getLayer(), to.getConf(i).getLayer());
+        }
+        return to;
+    }
+
+    private static ComputationGraphConfiguration keepVarianceParameterisation(ComputationGraphConfiguration from,
+                                                                              ComputationGraphConfiguration to) {
+        from.getVertices().forEach((name, vertex) -> {
+            if (vertex instanceof org.deeplearning4j.nn.conf.graph.LayerVertex lv
+                    && to.getVertices().get(name) instanceof org.deeplearning4j.nn.conf.graph.LayerVertex tv) {
+                copyUseLogStd(lv.getLayerConf().getLayer(), tv.getLayerConf().getLayer());
+            }
+        });
+        return to;
+    }
+
+    private static void copyUseLogStd(org.deeplearning4j.nn.conf.layers.Layer from,
+                                      org.deeplearning4j.nn.conf.layers.Layer to) {
+        if (from instanceof BatchNormalization f && to instanceof BatchNormalization t) {
+            t.setUseLogStd(f.isUseLogStd());
+        }
     }
 
     /** A new network with standard BN layers and bitwise the same parameters, updater state and counters. */

@@ -69,6 +69,12 @@ public class SyncBatchNormalization extends BatchNormalization {
         return (SyncBatchNormalization) super.clone();
     }
 
+    /** Lombok's equals in the parent asks this: a standard layer never equals a synchronized one. */
+    @Override
+    protected boolean canEqual(Object other) {
+        return other instanceof SyncBatchNormalization;
+    }
+
     @Override
     public boolean equals(Object o) {
         return o instanceof SyncBatchNormalization s && s.ghostBatchSize == ghostBatchSize && super.equals(o);

@@ -45,6 +45,7 @@ import java.util.List;
 public class SyncBatchNormalizationLayer extends BatchNormalization {
     private transient Collective collective = new LocalCollective();
     private transient List<Segment> segments;
+    private transient Collective segmentCollective;
 
     /** One normalisation batch's cached forward values (a ghost batch, or the whole local batch). */
     private record Segment(long from, long to, INDArray xMu, INDArray xHat, INDArray std, double count,
@@ -85,11 +86,13 @@ public class SyncBatchNormalizationLayer extends BatchNormalization {
         long n = x.size(0);
         int ghost = syncConf().getGhostBatchSize();
         segments = new ArrayList<>();
+        // ghost batches are a worker's own: they never communicate, whatever is attached
+        segmentCollective = ghost > 0 ? new LocalCollective() : collective;
         INDArray out;
         if (ghost <= 0 || ghost >= n) {
-            out = forwardSegment(x, 0, n, collective);
+            out = forwardSegment(x, 0, n, segmentCollective);
         } else {
-            Collective local = new LocalCollective();
+            Collective local = segmentCollective;
             out = Nd4j.createUninitialized(dataType, x.shape(), x.ordering());
             for (long from = 0; from < n; from += ghost) {
                 long to = Math.min(n, from + ghost);
@@ -145,7 +148,7 @@ public class SyncBatchNormalizationLayer extends BatchNormalization {
         double[] dGamma = new double[channels];
         double[] dBeta = new double[channels];
         boolean single = segments.size() == 1;
-        Collective c = single ? collective : new LocalCollective();
+        Collective c = segmentCollective;
         INDArray dx = single ? null : Nd4j.createUninitialized(dataType, eps.shape(), eps.ordering());
         for (Segment s : segments) {
             INDArray dy = single ? eps : eps.get(rows(eps, s.from, s.to)).dup(eps.ordering());

@@ -85,7 +85,10 @@ public final class TrainingJob {
             }
             ShardPlan plan = new ShardPlan(info.total(), workers, spec.train().batchPerWorker(), spec.seed(),
                     spec.data().shuffle());
-            RoundConfig roundConfig = new RoundConfig(runId, conf.toJson(), plan, spec.train().stepsPerRound(), threads,
+            // the initialised network's JSON: DL4J's reader needs its recorded parameter names to
+            // keep a BatchNorm variance parameterisation (useLogStd) as configured
+            String confJson = master.getLayerWiseConfigurations().toJson();
+            RoundConfig roundConfig = new RoundConfig(runId, confJson, plan, spec.train().stepsPerRound(), threads,
                     spec.bnMode(), spec.collective().timeoutSec(), spec.collective().rendezvous().equals("driver"),
                     spec.train().roundAttempts(), options.fault());
             RoundLoop loop = new RoundLoop(sc, roundConfig, ParamLayout.of(master), master.params().dataType());
@@ -95,7 +98,7 @@ public final class TrainingJob {
             int startRound = checkpoint != null ? checkpoint.nextRound() : 0;
             metrics.truncateToRoundsBefore(startRound);
 
-            Bookkeeper book = new Bookkeeper(sc, spec, out, runId, conf.toJson(), master, schedule, endRound,
+            Bookkeeper book = new Bookkeeper(sc, spec, out, runId, confJson, master, schedule, endRound,
                     test, metrics, threads, options.progress(), checkpoint == null ? 0 : checkpoint.elapsedSec(),
                     options.afterRound());
             TrainingState start = new TrainingState(NetworkState.params(master), NetworkState.updater(master),

@@ -87,6 +87,17 @@ class SyncBnTrainingTest {
     }
 
     @Test
+    void varianceParameterisationOfRunningStatisticsIsKeptThroughSyncTraining() throws Exception {
+        double[] one = train("v1", "bn.mode=sync", "bn.useLogStd=false", "train.workers=1",
+                "train.batchPerWorker=64", "data.maxTrainExamples=256");
+        double[] two = train("v2", "bn.mode=sync", "bn.useLogStd=false", "train.workers=2",
+                "train.batchPerWorker=32", "data.maxTrainExamples=256");
+        assertTrue(maxAbsDiff(one, two) <= 1e-9, "sync W=2 vs W=1 with variance parameters: " + maxAbsDiff(one, two));
+        MultiLayerNetwork net = ModelSerializer.restoreMultiLayerNetwork(tmp.resolve("v2/model.zip").toFile(), false);
+        assertTrue(net.getLayer(1).paramTable().containsKey("var"), net.getLayer(1).paramTable().keySet().toString());
+    }
+
+    @Test
     void barrierAllGatherRendezvousGivesTheSameResultAsTheDriverRendezvous() throws Exception {
         double[] driver = train("rd", "bn.mode=sync", "train.workers=2", "train.batchPerWorker=32",
                 "data.maxTrainExamples=192", "collective.rendezvous=driver");
