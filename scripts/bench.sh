@@ -1,14 +1,26 @@
 #!/usr/bin/env bash
-# Benchmarks, side by side in one invocation on the same data and network (not a test):
-#   (a) single-JVM DL4J MultiLayerNetwork.fit, OMP_NUM_THREADS=1, batch = train.batchPerWorker
-#   (b) dl4j-spark ParameterAveragingTrainingMaster, fitPaths, local[W], W x batch, averaging every 5
-#   (c) this project's job on local[W] (the job's own bn.mode), through scripts/syncbn train
-# then writes bench/results/<date>-throughput.md with samples/s and test accuracy per epoch.
+# Benchmarks (not tests); each suite writes bench/results/<date>-<suite>.md.
 #
-#   scripts/bench.sh [job.conf] [--epochs N] [--set key=value ...]
+#   scripts/bench.sh [throughput] [job.conf] [--epochs N] [--set key=value ...]
+#       side by side on the same data and network:
+#       (a) single-JVM DL4J MultiLayerNetwork.fit, OMP_NUM_THREADS=1, batch = train.batchPerWorker
+#       (b) dl4j-spark ParameterAveragingTrainingMaster, fitPaths, local[W], W x batch, averaging every 5
+#       (c) this project's job on local[W] (the job's own bn.mode), through scripts/syncbn train
+#   scripts/bench.sh sync-overhead     samples/s of bn.mode=sync vs local, MLP and CNN, per-worker
+#                                      batch 8, 32, 64, 128 on local[2]
+#   scripts/bench.sh collective        TCP all-reduce latency for 2, 4, 8 workers and BN payloads
+#   scripts/bench.sh accuracy [job.conf] [--epochs N] [--target ACC] [--set key=value ...]
+#                                      test accuracy per epoch and wall time to reach ACC
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$SYNCBN_ROOT"
+suite=throughput
+case "${1:-}" in
+  throughput|sync-overhead|collective|accuracy) suite="$1"; shift ;;
+esac
+if [[ "$suite" != throughput ]]; then
+  exec bash "$SYNCBN_ROOT/scripts/bench-suites.sh" "$suite" "$@"
+fi
 job="jobs/fashion-mlp.conf"
 if [[ $# -gt 0 && "$1" != -* ]]; then job="$1"; shift; fi
 epochs=2

@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# The sync-overhead, collective and accuracy suites of scripts/bench.sh (see there).
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+cd "$SYNCBN_ROOT"
+suite="$1"; shift
+syncbn_build
+date_tag="$(date +%Y-%m-%d)"
+mkdir -p bench/results
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+
+header() {
+  echo "- machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(uname -m), $(java -version 2>&1 | head -1)"
+  echo "- commit: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+  echo "- date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+}
+
+# field NAME FILE: the last value of a numeric JSON field in a metrics.jsonl
+field() { grep -o "\"$1\":[0-9.eE-]*" "$2" | tail -1 | cut -d: -f2; }
+
+case "$suite" in
+sync-overhead)
+  out="bench/results/${date_tag}-sync-overhead.md"
+  {
+    echo "# Per-step overhead of bn.mode=sync over local on local[2] ($date_tag)"
+    echo
+    echo "- command: \`scripts/bench.sh sync-overhead\`"
+    header
+    echo "- each cell: one epoch of a slice (MLP: 256 steps of 2 x b; CNN: 16 steps), rounds of 32 (MLP) or 16 (CNN) steps"
+    echo "- samples/s counts training rounds only; 'steps only' leaves out the round overhead (stage launch,"
+    echo "  state transfer, merge), which is the same for both modes; overhead = local / sync - 1"
+    echo
+    echo "| model | batch/worker | local samples/s | sync samples/s | overhead | local steps-only | sync steps-only | steps-only overhead |"
+    echo "|---|---|---|---|---|---|---|---|"
+  } > "$out"
+  for model in mlp cnn; do
+    job=jobs/fashion-$model.conf
+    for b in 8 32 64 128; do
+      if [[ $model == mlp ]]; then n=$((512 * b)); k=32; else n=$((32 * b)); k=16; fi
+      declare -A rate steps
+      for mode in local sync; do
+        scripts/syncbn train "$job" --set train.epochs=1 --set train.workers=2 --set train.batchPerWorker=$b \
+          --set data.maxTrainExamples=$n --set data.maxTestExamples=500 --set train.stepsPerRound=$k \
+          --set bn.mode=$mode --out "$work/$model-$b-$mode" > /dev/null 2> "$work/$model-$b-$mode.err"
+        m="$work/$model-$b-$mode/metrics.jsonl"
+        rate[$mode]=$(field samples_per_sec "$m")
+        steps[$mode]=$(awk -v r="${rate[$mode]}" -v f="$(field round_overhead_fraction "$m")" 'BEGIN { printf "%.1f", r / (1 - f) }')
+      done
+      awk -v m=$model -v b=$b -v l="${rate[local]}" -v s="${rate[sync]}" -v ls="${steps[local]}" -v ss="${steps[sync]}" \
+        'BEGIN { printf "| %s | %d | %.0f | %.0f | %+.1f%% | %.0f | %.0f | %+.1f%% |\n", m, b, l, s, 100 * (l / s - 1), ls, ss, 100 * (ls / ss - 1) }' >> "$out"
+    done
+  done
+  ;;
+collective)
+  out="bench/results/${date_tag}-collective-latency.md"
+  syncbn_java_cmd org.syncbn.collective.CollectiveLatencyBench
+  {
+    echo "# TCP all-reduce latency on loopback ($date_tag)"
+    echo
+    echo "- command: \`scripts/bench.sh collective\` (org.syncbn.collective.CollectiveLatencyBench)"
+    header
+    echo "- W members are threads of one JVM talking over loopback sockets (full mesh); payload 2C+1 doubles as SyncBN"
+    echo
+    "${SYNCBN_JAVA[@]}" 2>/dev/null
+  } > "$out"
+  ;;
+accuracy)
+  job="jobs/fashion-mlp.conf"
+  if [[ $# -gt 0 && "$1" != -* ]]; then job="$1"; shift; fi
+  epochs=10; target=0.89; sets=()
+  while [[ $# -gt 0 ]]; do
+    case "$1" in
+      --epochs) epochs="$2"; shift 2 ;;
+      --target) target="$2"; shift 2 ;;
+      --set) sets+=(--set "$2"); shift 2 ;;
+      *) echo "bench.sh accuracy: unknown argument $1" >&2; exit 2 ;;
+    esac
+  done
+  name="$(basename "$job" .conf)"
+  out="bench/results/${date_tag}-accuracy-${name}.md"
+  start=$(date +%s)
+  scripts/syncbn train "$job" --set train.epochs="$epochs" ${sets[@]+"${sets[@]}"} --out "$work/run" > /dev/null 2> "$work/run.err" \
+    || { tail -5 "$work/run.err" >&2; exit 1; }
+  wall=$(( $(date +%s) - start ))
+  {
+    echo "# Accuracy of $job ($date_tag)"
+    echo
+    echo "- command: \`scripts/bench.sh accuracy $job --epochs $epochs --target $target ${sets[*]+${sets[*]}}\`"
+    header
+    echo "- wall time of the whole run (JVM start, data, training, evaluation): ${wall} s"
+    echo
+    echo "| epoch | test accuracy | test loss | train loss | samples/s | training time so far (s) |"
+    echo "|---|---|---|---|---|---|"
+    sed -E 's/.*"epoch":([0-9]+).*"train_loss":([0-9.eE-]+).*"test_loss":([0-9.eE-]+).*"test_accuracy":([0-9.]+).*"samples_per_sec":([0-9.]+).*"elapsed_sec":([0-9.]+).*/| \1 | \4 | \3 | \2 | \5 | \6 |/' "$work/run/metrics.jsonl"
+    echo
+    sed -E 's/.*"epoch":([0-9]+).*"test_accuracy":([0-9.]+).*"elapsed_sec":([0-9.]+).*/\1 \2 \3/' "$work/run/metrics.jsonl" \
+      | awk -v t="$target" '$2 >= t && !done { printf "First epoch with test accuracy >= %s: %d (training time %.0f s).\n", t, $1, $3; done = 1 }
+          END { if (!done) printf "Test accuracy did not reach %s within the run.\n", t }'
+    echo
+    echo "Resolved spec:"
+    echo
+    echo '```'
+    grep -o '"spec" : ".*"' "$work/run/provenance.json" | sed -e 's/^"spec" : "//' -e 's/"$//' -e 's/\\n/\n/g'
+    echo '```'
+  } > "$out"
+  ;;
+esac
+cat "$out"
