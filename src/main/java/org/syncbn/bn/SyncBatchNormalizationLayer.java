@@ -48,7 +48,7 @@ public class SyncBatchNormalizationLayer extends BatchNormalization {
     private transient Collective segmentCollective;
 
     /** One normalisation batch's cached forward values (a ghost batch, or the whole local batch). */
-    private record Segment(long from, long to, INDArray xMu, INDArray xHat, INDArray std, double count,
+    private record Segment(long from, long to, INDArray xHat, double[] std, double count,
                            double[] mean, double[] var) {}
 
     public SyncBatchNormalizationLayer(NeuralNetConfiguration conf, DataType dataType) {
@@ -110,28 +110,32 @@ public class SyncBatchNormalizationLayer extends BatchNormalization {
         double localCount = x.length() / (double) channels;
 
         INDArray localMean = x.mean(reduce);
-        INDArray centred = broadcast(new BroadcastSubOp(x, localMean, like(x), ch));
-        INDArray localM2 = centred.muli(centred).sum(reduce);
+        // M2_k = n_k · biased local variance: one fused, numerically stable reduction
+        INDArray localVar = x.var(false, reduce);
 
         double[] payload = new double[1 + 2 * channels];
         payload[0] = localCount;
         System.arraycopy(localMean.toDoubleVector(), 0, payload, 1, channels);
-        System.arraycopy(localM2.toDoubleVector(), 0, payload, 1 + channels, channels);
+        double[] lv = localVar.toDoubleVector();
+        for (int j = 0; j < channels; j++) {
+            payload[1 + channels + j] = lv[j] * localCount;
+        }
         Merged m = merge(c.allGather(payload), channels);
 
         double[] var = new double[channels];
         double[] std = new double[channels];
+        double[] invStd = new double[channels];
         for (int j = 0; j < channels; j++) {
             var[j] = m.m2[j] / m.count;
             std[j] = Math.sqrt(var[j] + layerConf().getEps());
+            invStd[j] = 1.0 / std[j];
         }
-        INDArray mu = vector(m.mean);
-        INDArray stdArr = vector(std);
-        INDArray xMu = broadcast(new BroadcastSubOp(x, mu, like(x), ch));
-        INDArray xHat = broadcast(new org.nd4j.linalg.api.ops.impl.broadcast.BroadcastDivOp(xMu, stdArr, like(x), ch));
+        // x̂ = (x − μ) · 1/σ, computed in place; y = γ x̂ + β
+        INDArray xHat = broadcast(new BroadcastSubOp(x, vector(m.mean), like(x), ch));
+        broadcast(new BroadcastMulOp(xHat, vector(invStd), xHat, ch));
         INDArray y = broadcast(new BroadcastMulOp(xHat, getParam(BatchNormalizationParamInitializer.GAMMA).reshape(channels), like(x), ch));
         y = broadcast(new BroadcastAddOp(y, getParam(BatchNormalizationParamInitializer.BETA).reshape(channels), y, ch));
-        segments.add(new Segment(from, to, xMu.detach(), xHat.detach(), stdArr.detach(), m.count, m.mean, var));
+        segments.add(new Segment(from, to, xHat.detach(), std, m.count, m.mean, var));
         return y;
     }
 
@@ -154,27 +158,33 @@ public class SyncBatchNormalizationLayer extends BatchNormalization {
             INDArray dy = single ? eps : eps.get(rows(eps, s.from, s.to)).dup(eps.ordering());
             int[] reduce = reduceDims(dy);
             double[] s1k = dy.sum(reduce).toDoubleVector();
-            double[] s2k = dy.mul(s.xMu).sum(reduce).toDoubleVector();
+            // S2_k = Σ dy·(x − μ) = σ · Σ dy·x̂
+            double[] dyXHat = dy.mul(s.xHat).sum(reduce).toDoubleVector();
+            double[] std = s.std;
+            double[] s2k = new double[channels];
+            for (int j = 0; j < channels; j++) {
+                s2k[j] = dyXHat[j] * std[j];
+            }
             double[] payload = new double[2 * channels];
             System.arraycopy(s1k, 0, payload, 0, channels);
             System.arraycopy(s2k, 0, payload, channels, channels);
             double[] total = c.allReduceSum(payload);
 
-            double[] std = s.std.toDoubleVector();
-            double[] a = new double[channels];       // S1 / N
-            double[] b = new double[channels];       // S2 / (N σ)
-            double[] scale = new double[channels];   // γ / σ
+            // dx = γ/σ · (dy − S1/N − x̂ · S2/(N σ)) = dy·(γ/σ) + x̂·(−γ S2/(N σ²)) + (−γ S1/(N σ))
             double[] g = gamma.toDoubleVector();
+            double[] scale = new double[channels];
+            double[] xHatCoeff = new double[channels];
+            double[] shift = new double[channels];
             for (int j = 0; j < channels; j++) {
-                a[j] = total[j] / s.count;
-                b[j] = total[channels + j] / (s.count * std[j]);
                 scale[j] = g[j] / std[j];
-                dGamma[j] += s2k[j] / std[j];
+                xHatCoeff[j] = -scale[j] * total[channels + j] / (s.count * std[j]);
+                shift[j] = -scale[j] * total[j] / s.count;
+                dGamma[j] += dyXHat[j];
                 dBeta[j] += s1k[j];
             }
-            INDArray t = broadcast(new BroadcastSubOp(dy, vector(a), like(dy), ch));
-            INDArray xhb = broadcast(new BroadcastMulOp(s.xHat, vector(b), like(dy), ch));
-            INDArray dxs = broadcast(new BroadcastMulOp(t.subi(xhb), vector(scale), like(dy), ch));
+            INDArray dxs = broadcast(new BroadcastMulOp(s.xHat, vector(xHatCoeff), like(dy), ch));
+            dxs.addi(broadcast(new BroadcastMulOp(dy, vector(scale), like(dy), ch)));
+            broadcast(new BroadcastAddOp(dxs, vector(shift), dxs, ch));
             if (single) {
                 dx = dxs;
             } else {
