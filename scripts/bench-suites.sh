@@ -12,7 +12,7 @@ trap 'rm -rf "$work"' EXIT
 
 header() {
   echo "- machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(uname -m), $(java -version 2>&1 | head -1)"
-  echo "- commit: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+  echo "- commit: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$([[ -n "$(git status --porcelain --untracked-files=no 2>/dev/null)" ]] && echo " (with uncommitted changes)")"
   echo "- date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
 }
 

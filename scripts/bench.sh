@@ -43,6 +43,8 @@ echo "bench: (a) single JVM ..." >&2
 OMP_NUM_THREADS=1 "${base_cmd[@]}" single "$job" "${sets[@]}" --set bn.mode=local 2>"$work/a.err" | tee "$work/a.out" >&2
 echo "bench: (b) dl4j-spark ParameterAveragingTrainingMaster ..." >&2
 OMP_NUM_THREADS=1 "${base_cmd[@]}" dl4j-spark "$job" "${sets[@]}" --set bn.mode=local 2>"$work/b.err" | tee "$work/b.out" >&2
+echo "bench: ceiling: W single-JVM trainers at once in one JVM ..." >&2
+OMP_NUM_THREADS=1 "${base_cmd[@]}" ceiling "$job" "${sets[@]}" --set bn.mode=local 2>"$work/x.err" | tee "$work/x.out" >&2
 echo "bench: (c) syncbn train ..." >&2
 scripts/syncbn train "$job" "${sets[@]}" --out "$work/c" 2>"$work/c.err" >&2
 metrics_to_bench_lines() {   # epoch samples/s accuracy from metrics.jsonl, without jq or python
@@ -58,22 +60,24 @@ mkdir -p bench/results
   echo
   echo "- command: \`scripts/bench.sh $job --epochs $epochs ${sets[*]}\`"
   echo "- machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(uname -m), $(java -version 2>&1 | head -1)"
-  echo "- commit: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+  echo "- commit: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$([[ -n "$(git status --porcelain --untracked-files=no 2>/dev/null)" ]] && echo " (with uncommitted changes)")"
   echo "- (a) single-JVM MultiLayerNetwork.fit, OMP_NUM_THREADS=1, bn.mode=local"
   echo "- (b) dl4j-spark ParameterAveragingTrainingMaster, fitPaths, local[W], averaging every 5, OMP_NUM_THREADS=1, bn.mode=local"
   echo "- (c) syncbn train on local[W], the job's bn.mode; samples/s counts training rounds only (not evaluation)"
+  echo "- ceiling: W copies of (a) in W threads of one JVM at once, summed: what W workers can reach here with no Spark and no communication"
   echo
   echo "| system | epoch | samples/s | test accuracy |"
   echo "|---|---|---|---|"
-  for f in a b c; do
+  for f in a b x c; do
     sed -nE 's/^BENCH ([^ ]+) epoch=([0-9]+) samples_per_sec=([0-9.]+) test_accuracy=([0-9.]+)/| \1 | \2 | \3 | \4 |/p' "$work/$f.out" \
-      | sed -E "s/^\| (single|dl4j-spark|c) /| ($f) \1 /"
+      | sed -E "s/^\| (single|dl4j-spark|ceiling|c) /| ($f) \1 /"
   done
   echo
   echo "Ratios (last epoch): $(awk -v a="$(tail -1 "$work/a.out" | sed -E 's/.*samples_per_sec=([0-9.]+).*/\1/')" \
       -v b="$(tail -1 "$work/b.out" | sed -E 's/.*samples_per_sec=([0-9.]+).*/\1/')" \
       -v c="$(tail -1 "$work/c.out" | sed -E 's/.*samples_per_sec=([0-9.]+).*/\1/')" \
-      'BEGIN { printf "(c)/(a) = %.2f, (c)/(b) = %.2f", c / a, c / b }')"
+      -v x="$(tail -1 "$work/x.out" | sed -E 's/.*samples_per_sec=([0-9.]+).*/\1/')" \
+      'BEGIN { printf "(c)/(a) = %.2f, (c)/(b) = %.2f, ceiling/(a) = %.2f, (c)/ceiling = %.2f", c / a, c / b, x / a, c / x }')"
   echo
   echo "Round overhead of (c) per epoch (share of round time outside the workers' optimizer steps):"
   sed -E 's/.*"epoch":([0-9]+).*"round_overhead_fraction":([0-9.]+).*/- epoch \1: \2/' "$work/c/metrics.jsonl"

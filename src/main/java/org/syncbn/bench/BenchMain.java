@@ -11,8 +11,11 @@ import java.util.Locale;
 
 /**
  * Entry point of the baselines scripts/bench.sh runs, one per JVM:
- * {@code single|dl4j-spark <job.conf> [--set k=v ...]}. Prints one line per epoch:
- * {@code BENCH <system> epoch=<e> samples_per_sec=<x> test_accuracy=<a>}.
+ * {@code single|dl4j-spark|ceiling <job.conf> [--set k=v ...]}. Prints one line per epoch:
+ * {@code BENCH <system> epoch=<e> samples_per_sec=<x> test_accuracy=<a>}. {@code ceiling} runs
+ * the single-JVM baseline in train.workers threads of one JVM at once, each with one native
+ * thread, and reports their summed samples/s: what W workers can reach on this machine with no
+ * Spark and no communication at all.
  */
 public final class BenchMain {
     private BenchMain() {
@@ -36,6 +39,10 @@ public final class BenchMain {
                 NativeThreads.apply(1);
                 epochs = SingleJvmBaseline.run(spec, spec.train().batchPerWorker());
             }
+            case "ceiling" -> {
+                NativeThreads.apply(1);
+                epochs = parallelSingles(spec);
+            }
             case "dl4j-spark" -> epochs = Dl4jSparkBaseline.run(spec, Path.of(System.getProperty("java.io.tmpdir"),
                     "syncbn-bench-" + ProcessHandle.current().pid()));
             default -> throw new IllegalArgumentException("unknown baseline " + args[0]);
@@ -45,5 +52,31 @@ public final class BenchMain {
                     args[0], e + 1, epochs.get(e)[0], epochs.get(e)[1]);
         }
         System.exit(0);
+    }
+
+    private static List<double[]> parallelSingles(JobSpec spec) {
+        int w = spec.train().workers();
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(w);
+        try {
+            List<java.util.concurrent.Future<List<double[]>>> runs = new ArrayList<>();
+            for (int i = 0; i < w; i++) {
+                runs.add(pool.submit(() -> SingleJvmBaseline.run(spec, spec.train().batchPerWorker())));
+            }
+            List<double[]> sum = new ArrayList<>();
+            for (java.util.concurrent.Future<List<double[]>> run : runs) {
+                List<double[]> epochs = run.get();
+                for (int e = 0; e < epochs.size(); e++) {
+                    if (sum.size() <= e) {
+                        sum.add(new double[] {0, epochs.get(e)[1]});
+                    }
+                    sum.get(e)[0] += epochs.get(e)[0];
+                }
+            }
+            return sum;
+        } catch (InterruptedException | java.util.concurrent.ExecutionException e) {
+            throw new IllegalStateException(e);
+        } finally {
+            pool.shutdownNow();
+        }
     }
 }

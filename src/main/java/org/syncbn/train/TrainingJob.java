@@ -136,11 +136,24 @@ public final class TrainingJob {
         }
     }
 
-    /** max(1, cores / W) in local mode; on a cluster the executors' OMP_NUM_THREADS (set by submit). */
+    /**
+     * Native threads per worker: max(1, cores / W) in local mode. On a cluster, the executors'
+     * OMP_NUM_THREADS when the submitter set one (spark.executorEnv.OMP_NUM_THREADS), else the
+     * cores each task owns (spark.task.cpus). Every task applies the count to ND4J itself, so
+     * executors never run more native threads than their share of cores.
+     */
     static int threadsPerWorker(JavaSparkContext sc, int workers) {
         if (sc.isLocal()) {
             return NativeThreads.perWorker(Runtime.getRuntime().availableProcessors(), workers);
         }
-        return Integer.parseInt(sc.getConf().get("spark.executorEnv.OMP_NUM_THREADS", "1"));
+        String omp = sc.getConf().get("spark.executorEnv.OMP_NUM_THREADS", "");
+        if (!omp.isBlank()) {
+            try {
+                return Math.max(1, Integer.parseInt(omp.trim()));
+            } catch (NumberFormatException e) {
+                throw new SpecException("spark.executorEnv.OMP_NUM_THREADS = " + omp + ": expected an integer >= 1");
+            }
+        }
+        return Math.max(1, sc.getConf().getInt("spark.task.cpus", 1));
     }
 }
