@@ -106,13 +106,15 @@ public final class RoundLoop {
         return state;
     }
 
+    /** The worker's own error line when Spark's message carries it (a collective failure), else its first line. */
     private static String rootMessage(Throwable e) {
         Throwable t = e;
         while (t.getCause() != null) {
             t = t.getCause();
         }
         String m = String.valueOf(t.getMessage());
-        return m.lines().findFirst().orElse(m);
+        return m.lines().filter(l -> l.contains("CollectiveException")).findFirst()
+                .orElse(m.lines().findFirst().orElse(m));
     }
 
     private String driverHost() {
