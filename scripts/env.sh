@@ -8,7 +8,7 @@ syncbn_build() {
   local stamp="$SYNCBN_ROOT/target/classpath.txt"
   if [[ ! -f "$stamp" || -n "$(find "$SYNCBN_ROOT/src/main" "$SYNCBN_ROOT/pom.xml" "$SYNCBN_ROOT/conf/defaults.conf" -newer "$stamp" -print -quit)" ]]; then
     echo "syncbn: building (mvn compile) ..." >&2
-    (cd "$SYNCBN_ROOT" && mvn -B -q -DskipTests compile dependency:build-classpath \
+    (cd "$SYNCBN_ROOT" && mvn -B -q -Dstyle.color=never -DskipTests compile dependency:build-classpath \
         -Dmdep.outputFile=target/classpath.txt -Dmdep.includeScope=runtime) >&2 \
       || { echo "syncbn: build failed" >&2; return 1; }
     touch "$stamp"
