@@ -8,9 +8,17 @@ syncbn_build() {
   local stamp="$SYNCBN_ROOT/target/classpath.txt"
   if [[ ! -f "$stamp" || -n "$(find "$SYNCBN_ROOT/src/main" "$SYNCBN_ROOT/pom.xml" "$SYNCBN_ROOT/conf/defaults.conf" -newer "$stamp" -print -quit)" ]]; then
     echo "syncbn: building (mvn compile) ..." >&2
-    (cd "$SYNCBN_ROOT" && mvn -B -q -Dstyle.color=never -DskipTests compile dependency:build-classpath \
-        -Dmdep.outputFile=target/classpath.txt -Dmdep.includeScope=runtime) >&2 \
-      || { echo "syncbn: build failed" >&2; return 1; }
+    local log
+    log="$(mktemp)"
+    if ! (cd "$SYNCBN_ROOT" && mvn -B -q -DskipTests compile dependency:build-classpath \
+        -Dmdep.outputFile=target/classpath.txt -Dmdep.includeScope=runtime) > "$log" 2>&1; then
+      # Maven 3.8 prints colour resets even in batch mode: strip them from its error report
+      sed -e 's/\x1b\[[0-9;]*m//g' "$log" | grep -v '^[[:space:]]*$' >&2 || true
+      rm -f "$log"
+      echo "syncbn: build failed" >&2
+      return 1
+    fi
+    rm -f "$log"
     touch "$stamp"
   fi
 }
