@@ -14,7 +14,6 @@ import org.syncbn.data.ShardInfo;
 import org.syncbn.data.ShardPlan;
 import org.syncbn.data.ShardedRdds;
 import org.syncbn.eval.EvalResult;
-import org.syncbn.eval.Evaluator;
 import org.syncbn.model.NetworkFactory;
 import org.syncbn.store.Checkpoint;
 import org.syncbn.store.MetricsLog;
@@ -77,7 +76,12 @@ public final class TrainingJob {
         String runId = checkpoint != null ? checkpoint.runId() : spec.name() + "-" + System.nanoTime();
         try {
             ShardInfo info = ShardInfo.of(train);
-            ShardInfo.of(test);
+            ShardInfo testInfo = ShardInfo.of(test);   // also reads and checks the test files now, not after epoch 1
+            if (testInfo.featureSize() != info.featureSize() || testInfo.labelSize() != info.labelSize()) {
+                throw new SpecException("data " + spec.data().dir() + ": test examples have " + testInfo.featureSize()
+                        + " features and " + testInfo.labelSize() + " classes, training examples "
+                        + info.featureSize() + " and " + info.labelSize());
+            }
             MultiLayerConfiguration conf = NetworkFactory.build(spec, info.featureSize());
             MultiLayerNetwork master = checkpoint != null ? Checkpoint.network(out) : new MultiLayerNetwork(conf);
             if (checkpoint == null) {
