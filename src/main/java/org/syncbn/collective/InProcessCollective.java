@@ -64,12 +64,9 @@ public final class InProcessCollective implements Collective {
 
     @Override
     public Collective group(int groupSize) {
-        RankOrder.requireDivides(groupSize, size);
-        if (groupSize == size) {
-            return this;
-        }
-        if (groupSize == 1) {
-            return new LocalCollective();
+        Collective trivial = RankOrder.trivialGroup(this, groupSize);
+        if (trivial != null) {
+            return trivial;
         }
         return new InProcessCollective(world, offset + rank / groupSize * groupSize, groupSize, rank % groupSize);
     }

@@ -63,4 +63,16 @@ final class RankOrder {
             throw new IllegalArgumentException("group size " + groupSize + " does not divide the collective's size " + size);
         }
     }
+
+    /**
+     * The cases of {@link Collective#group} every implementation shares: the whole collective for
+     * G = size, a local one for G = 1; null when the implementation must build a real subgroup.
+     */
+    static Collective trivialGroup(Collective whole, int groupSize) {
+        requireDivides(groupSize, whole.size());
+        if (groupSize == whole.size()) {
+            return whole;
+        }
+        return groupSize == 1 ? new LocalCollective() : null;
+    }
 }

@@ -91,12 +91,9 @@ public final class TcpCollective implements Collective {
 
     @Override
     public Collective group(int groupSize) {
-        RankOrder.requireDivides(groupSize, size);
-        if (groupSize == size) {
-            return this;
-        }
-        if (groupSize == 1) {
-            return new LocalCollective();
+        Collective trivial = RankOrder.trivialGroup(this, groupSize);
+        if (trivial != null) {
+            return trivial;
         }
         return mesh.view(offset + rank() / groupSize * groupSize, groupSize);
     }
