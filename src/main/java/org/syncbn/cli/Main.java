@@ -46,6 +46,11 @@ public final class Main {
                         + "' (commands: train, evaluate; see syncbn --help)");
             };
         } catch (Exception e) {   // Spark throws its checked SparkException without declaring it
+            org.syncbn.train.ClusterCapacityException capacity = org.syncbn.train.ClusterCapacityException.findIn(e);
+            if (capacity != null) {
+                err.println("error: " + capacity.getMessage());
+                return 1;
+            }
             SpecException bad = SpecException.findIn(e);
             if (bad != null) {
                 err.println("error: " + bad.getMessage());

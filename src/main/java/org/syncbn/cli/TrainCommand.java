@@ -7,6 +7,7 @@ import org.syncbn.config.JobSpec;
 import org.syncbn.config.JobSpecLoader;
 import org.syncbn.config.SpecException;
 import org.syncbn.store.Checkpoint;
+import org.syncbn.store.FileStore;
 import org.syncbn.train.TrainingJob;
 
 import java.io.PrintStream;
@@ -24,7 +25,8 @@ final class TrainCommand {
 
               <job.conf>          job spec (HOCON), layered over conf/defaults.conf
               --set key=value     override any job key (repeatable), e.g. --set train.workers=4
-              --out DIR           output directory (default runs/<name>-<yyyyMMdd-HHmmss>/)
+              --out DIR           output directory, a local path or a Hadoop FileSystem URI
+                                  (hdfs://..., s3a://...; default runs/<name>-<yyyyMMdd-HHmmss>/)
               --resume DIR        continue the run in DIR from its last checkpoint; the job file and
                                   --set may be left out, and must match the checkpoint's spec if given
 
@@ -51,10 +53,11 @@ final class TrainCommand {
         }
         Path jobFile = args.positionals().isEmpty() ? null : Path.of(args.positionals().get(0));
         JobSpec spec;
-        Path outDir;
+        String outDir;
         if (resume != null) {
-            outDir = Path.of(resume);
-            spec = JobSpecLoader.fromResolved(Checkpoint.read(outDir).specHocon());
+            outDir = resume;
+            spec = JobSpecLoader.fromResolved(Checkpoint.read(
+                    FileStore.at(outDir, org.apache.spark.deploy.SparkHadoopUtil.get()::conf)).specHocon());
             if (jobFile != null || !args.sets().isEmpty()) {
                 requireSameSpec(spec, JobSpecLoader.load(jobFile, args.sets()), outDir);
             }
@@ -63,9 +66,9 @@ final class TrainCommand {
                 throw new SpecException("train: missing job file (usage: syncbn train <job.conf> [--set key=value ...])");
             }
             spec = JobSpecLoader.load(jobFile, args.sets());
-            outDir = args.option("--out") != null ? Path.of(args.option("--out"))
+            outDir = args.option("--out") != null ? args.option("--out")
                     : Path.of("runs", spec.name() + "-"
-                    + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+                    + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"))).toString();
         }
         err.println("syncbn train: job '" + spec.name() + "', " + spec.train().workers() + " workers x "
                 + spec.train().batchPerWorker() + ", " + spec.train().epochs() + " epochs, bn.mode=" + spec.bn().mode()
@@ -73,7 +76,7 @@ final class TrainCommand {
         try (SparkSessions spark = SparkSessions.open(spec)) {
             TrainingJob.Outcome outcome = TrainingJob.run(spark.context(),
                     new TrainingJob.Options(spec, outDir, resume != null, err, null));
-            out.println("model: " + outcome.outDir().resolve("model.zip"));
+            out.println("model: " + outcome.model());
             if (outcome.lastEval() != null) {
                 out.printf(java.util.Locale.ROOT, "test accuracy %.4f, test loss %.4f%n",
                         outcome.lastEval().accuracy(), outcome.lastEval().meanLoss());
@@ -83,7 +86,7 @@ final class TrainCommand {
     }
 
     /** A resumed run must be the same job: the first differing key is named. */
-    private static void requireSameSpec(JobSpec stored, JobSpec given, Path dir) {
+    private static void requireSameSpec(JobSpec stored, JobSpec given, String dir) {
         if (stored.resolvedHocon().equals(given.resolvedHocon())) {
             return;
         }

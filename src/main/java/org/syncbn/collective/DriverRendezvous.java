@@ -30,12 +30,15 @@ public final class DriverRendezvous implements AutoCloseable {
     private final ServerSocket server;
     private final ExecutorService handlers;
     private final Map<String, Meeting> meetings = new ConcurrentHashMap<>();
+    /** Token prefixes of failed stage attempts: their late tasks are turned away at once. */
+    private final Map<String, String> aborted = new ConcurrentHashMap<>();
     private final Duration timeout;
     private volatile boolean closed;
 
     private static final class Meeting {
         final String[] messages;
         final CountDownLatch complete;
+        volatile String abortReason;
 
         Meeting(int size) {
             messages = new String[size];
@@ -96,6 +99,12 @@ public final class DriverRendezvous implements AutoCloseable {
             int rank = in.readInt();
             int size = in.readInt();
             String message = in.readUTF();
+            String abortReason = abortReasonOf(token);
+            if (abortReason != null) {
+                out.writeInt(-1);
+                out.writeUTF("rendezvous " + token + " was aborted: " + abortReason);
+                return;
+            }
             Meeting m = meetings.computeIfAbsent(token, t -> new Meeting(size));
             synchronized (m) {
                 if (size != m.messages.length || rank < 0 || rank >= size || m.messages[rank] != null) {
@@ -110,6 +119,11 @@ public final class DriverRendezvous implements AutoCloseable {
                 out.writeInt(-1);
                 out.writeUTF("rendezvous " + token + ": only " + (size - m.complete.getCount()) + " of " + size
                         + " tasks arrived within " + timeout.toSeconds() + " s");
+                return;
+            }
+            if (m.abortReason != null) {
+                out.writeInt(-1);
+                out.writeUTF("rendezvous " + token + " was aborted: " + m.abortReason);
                 return;
             }
             out.writeInt(size);
@@ -161,6 +175,32 @@ public final class DriverRendezvous implements AutoCloseable {
         } catch (IOException e) {
             throw new CollectiveException("rank " + rank + ": rendezvous at " + driverAddress + " failed: " + e);
         }
+    }
+
+    private String abortReasonOf(String token) {
+        for (Map.Entry<String, String> e : aborted.entrySet()) {
+            if (token.startsWith(e.getKey())) {
+                return e.getValue();
+            }
+        }
+        return null;
+    }
+
+    /**
+     * Ends the meetings of a failed stage attempt (tokens starting with {@code tokenPrefix}): tasks
+     * waiting there, and any that arrive later, get {@code reason} at once instead of waiting out
+     * the timeout while they hold the task slots the next attempt needs.
+     */
+    public void abort(String tokenPrefix, String reason) {
+        aborted.put(tokenPrefix, reason);
+        meetings.forEach((token, m) -> {
+            if (token.startsWith(tokenPrefix)) {
+                m.abortReason = reason;
+                while (m.complete.getCount() > 0) {
+                    m.complete.countDown();
+                }
+            }
+        });
     }
 
     /** Forgets the meetings of finished rounds (tokens with the given prefix). */

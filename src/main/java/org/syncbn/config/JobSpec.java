@@ -40,7 +40,11 @@ public record JobSpec(
 
     public record CheckpointSpec(int everyRounds) implements Serializable {}
 
-    public record SparkSpec(String master) implements Serializable {}
+    /**
+     * @param master      Spark master for embedded runs ("" = local[W])
+     * @param slotWaitSec how long a round waits for W task slots before the job fails
+     */
+    public record SparkSpec(String master, int slotWaitSec) implements Serializable {}
 
     public record CollectiveSpec(int timeoutSec, String rendezvous) implements Serializable {}
 

@@ -230,7 +230,8 @@ public final class JobSpecLoader {
                 r.real("optim.l2", x -> x >= 0, "a number >= 0"));
         JobSpec.CheckpointSpec checkpoint = new JobSpec.CheckpointSpec(
                 r.integer("checkpoint.everyRounds", 0, Integer.MAX_VALUE));
-        JobSpec.SparkSpec spark = new JobSpec.SparkSpec(r.string("spark.master"));
+        JobSpec.SparkSpec spark = new JobSpec.SparkSpec(r.string("spark.master"),
+                r.integer("spark.slotWaitSec", 0, 86_400));
         JobSpec.CollectiveSpec collective = new JobSpec.CollectiveSpec(
                 r.integer("collective.timeoutSec", 1, 86_400),
                 r.choice("collective.rendezvous", RENDEZVOUS));
@@ -300,7 +301,7 @@ public final class JobSpecLoader {
         JobSpec.OptimSpec o = s.optim();
         root.put("optim", section("updater", o.updater(), "lr", o.lr(), "momentum", o.momentum(), "l2", o.l2()));
         root.put("checkpoint", section("everyRounds", s.checkpoint().everyRounds()));
-        root.put("spark", section("master", s.spark().master()));
+        root.put("spark", section("master", s.spark().master(), "slotWaitSec", s.spark().slotWaitSec()));
         root.put("collective", section("timeoutSec", s.collective().timeoutSec(),
                 "rendezvous", s.collective().rendezvous()));
         return ConfigValueFactory.fromMap(root).render(HOCON_RENDER);

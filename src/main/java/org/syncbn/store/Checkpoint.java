@@ -8,8 +8,6 @@ import java.io.File;
 import java.io.IOException;
 import java.io.Serializable;
 import java.io.UncheckedIOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 
 /**
  * A training checkpoint: {@code <out>/checkpoint.zip}, a standard DL4J model zip (configuration,
@@ -29,8 +27,8 @@ public record Checkpoint(int nextRound, long seed, String specHocon, double elap
     private static final String STATE_KEY = "syncbn-loop-state";
 
     /** Writes {@code net} (with updater) and this state into {@code dir/checkpoint.zip}, atomically. */
-    public void write(Path dir, MultiLayerNetwork net) {
-        AtomicFiles.write(dir.resolve(FILE), tmp -> {
+    public void write(FileStore dir, MultiLayerNetwork net) {
+        dir.write(FILE, tmp -> {
             File f = tmp.toFile();
             ModelSerializer.writeModel(net, f, true);
             ModelSerializer.addObjectToFile(f, STATE_KEY, Json.line(this));
@@ -38,30 +36,25 @@ public record Checkpoint(int nextRound, long seed, String specHocon, double elap
     }
 
     /** Whether {@code dir} holds a checkpoint. */
-    public static boolean exists(Path dir) {
-        return Files.isRegularFile(dir.resolve(FILE));
+    public static boolean exists(FileStore dir) {
+        return dir.exists(FILE);
     }
 
     /** Reads the loop state of {@code dir}'s checkpoint. */
-    public static Checkpoint read(Path dir) {
-        Path f = dir.resolve(FILE);
-        if (!Files.isRegularFile(f)) {
-            throw new SpecException("no checkpoint to resume from: " + f + " does not exist");
+    public static Checkpoint read(FileStore dir) {
+        if (!dir.exists(FILE)) {
+            throw new SpecException("no checkpoint to resume from: " + dir.describe(FILE) + " does not exist");
         }
         try {
-            String json = ModelSerializer.getObjectFromFile(f.toFile(), STATE_KEY);
-            return Json.mapper().readValue(json, Checkpoint.class);
-        } catch (IOException | RuntimeException e) {
-            throw new SpecException("checkpoint " + f + " is unreadable: " + e.getMessage(), e);
+            return dir.read(FILE, f -> Json.mapper().readValue(
+                    ModelSerializer.<String>getObjectFromFile(f.toFile(), STATE_KEY), Checkpoint.class));
+        } catch (RuntimeException e) {
+            throw new SpecException("checkpoint " + dir.describe(FILE) + " is unreadable: " + e.getMessage(), e);
         }
     }
 
     /** Restores the network (parameters and updater state) of {@code dir}'s checkpoint. */
-    public static MultiLayerNetwork network(Path dir) {
-        try {
-            return ModelSerializer.restoreMultiLayerNetwork(dir.resolve(FILE).toFile(), true);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+    public static MultiLayerNetwork network(FileStore dir) {
+        return dir.read(FILE, f -> ModelSerializer.restoreMultiLayerNetwork(f.toFile(), true));
     }
 }

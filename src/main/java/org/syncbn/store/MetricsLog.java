@@ -4,61 +4,62 @@ import com.fasterxml.jackson.databind.JsonNode;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
-/** metrics.jsonl: one JSON object per evaluation, appended as whole lines. */
+/**
+ * metrics.jsonl: one JSON object per evaluation. An append rewrites the whole (small) file
+ * atomically, because object stores cannot append and a torn last line must never happen.
+ */
 public final class MetricsLog {
-    private final Path file;
+    private final FileStore dir;
+    private final String name;
 
-    public MetricsLog(Path file) {
-        this.file = file;
+    public MetricsLog(FileStore dir, String name) {
+        this.dir = dir;
+        this.name = name;
     }
 
-    public Path file() {
-        return file;
+    /** A log at a local path (tests, tools). */
+    public MetricsLog(java.nio.file.Path file) {
+        this(new LocalFileStore(file.toAbsolutePath().getParent()), file.getFileName().toString());
+    }
+
+    public String file() {
+        return dir.describe(name);
     }
 
     /** Appends one record as a single line. */
     public void append(Map<String, Object> record) {
-        try {
-            Files.createDirectories(file.toAbsolutePath().getParent());
-            Files.writeString(file, Json.line(record) + "\n", StandardCharsets.UTF_8,
-                    StandardOpenOption.CREATE, StandardOpenOption.APPEND, StandardOpenOption.SYNC);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot append to " + file + ": " + e.getMessage(), e);
-        }
+        String old = dir.exists(name) ? dir.readString(name) : "";
+        dir.writeString(name, old + Json.line(record) + "\n");
     }
 
     /** All records, in order (empty when the file does not exist). */
     public List<JsonNode> read() {
         List<JsonNode> out = new ArrayList<>();
-        if (!Files.exists(file)) {
+        if (!dir.exists(name)) {
             return out;
         }
         try {
-            for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+            for (String line : dir.readString(name).split("\n")) {
                 if (!line.isBlank()) {
                     out.add(Json.mapper().readTree(line));
                 }
             }
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot read " + file + ": " + e.getMessage(), e);
+            throw new UncheckedIOException("cannot read " + file() + ": " + e.getMessage(), e);
         }
         return out;
     }
 
     /**
-     * Keeps only the records of rounds before {@code nextRound} (atomic rewrite): on resume, lines
-     * written after the checkpoint by the interrupted run are dropped and written again.
+     * Keeps only the records of rounds before {@code nextRound}: on resume, lines written after
+     * the checkpoint by the interrupted run are dropped and written again.
      */
     public void truncateToRoundsBefore(int nextRound) {
-        if (!Files.exists(file)) {
+        if (!dir.exists(name)) {
             return;
         }
         StringBuilder kept = new StringBuilder();
@@ -67,6 +68,6 @@ public final class MetricsLog {
                 kept.append(Json.line(n)).append('\n');
             }
         }
-        AtomicFiles.writeString(file, kept.toString());
+        dir.writeString(name, kept.toString());
     }
 }

@@ -4,7 +4,6 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.util.ModelSerializer;
 import org.syncbn.bn.BnConversion;
 
-import java.nio.file.Path;
 
 /**
  * Writes the final model as a standard DL4J ModelSerializer zip (with updater, for warm starts).
@@ -17,10 +16,10 @@ public final class ModelExport {
     private ModelExport() {
     }
 
-    public static Path write(Path dir, MultiLayerNetwork net) {
-        Path target = dir.resolve(MODEL_FILE);
+    /** Writes {@code dir/model.zip} atomically; returns its path or URI. */
+    public static String write(FileStore dir, MultiLayerNetwork net) {
         MultiLayerNetwork standard = BnConversion.toStandard(net);
-        AtomicFiles.write(target, tmp -> ModelSerializer.writeModel(standard, tmp.toFile(), true));
-        return target;
+        dir.write(MODEL_FILE, tmp -> ModelSerializer.writeModel(standard, tmp.toFile(), true));
+        return dir.describe(MODEL_FILE);
     }
 }

@@ -2,7 +2,6 @@ package org.syncbn.store;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Properties;
@@ -15,8 +14,8 @@ public final class Provenance {
     }
 
     /** Writes {@code record} as {@code dir/provenance.json}, atomically. */
-    public static void write(Path dir, Map<String, Object> record) {
-        AtomicFiles.writeString(dir.resolve(FILE), Json.pretty(record));
+    public static void write(FileStore dir, Map<String, Object> record) {
+        dir.writeString(FILE, Json.pretty(record));
     }
 
     /** Versions of this code and of the libraries it runs on. */

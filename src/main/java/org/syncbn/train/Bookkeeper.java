@@ -8,10 +8,10 @@ import org.syncbn.data.Shard;
 import org.syncbn.eval.EvalResult;
 import org.syncbn.eval.Evaluator;
 import org.syncbn.store.Checkpoint;
+import org.syncbn.store.FileStore;
 import org.syncbn.store.MetricsLog;
 
 import java.io.PrintStream;
-import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -23,7 +23,7 @@ import java.util.Map;
 final class Bookkeeper implements RoundListener {
     private final JavaSparkContext sc;
     private final JobSpec spec;
-    private final Path out;
+    private final FileStore out;
     private final String runId;
     private final String confJson;
     private final MultiLayerNetwork master;
@@ -45,7 +45,7 @@ final class Bookkeeper implements RoundListener {
     private EvalResult lastEval;
     private Map<String, Object> lastRecord = Map.of();
 
-    Bookkeeper(JavaSparkContext sc, JobSpec spec, Path out, String runId, String confJson, MultiLayerNetwork master,
+    Bookkeeper(JavaSparkContext sc, JobSpec spec, FileStore out, String runId, String confJson, MultiLayerNetwork master,
                RoundSchedule schedule, int endRound, JavaRDD<Shard> test, MetricsLog metrics, int threads,
                PrintStream progress, double elapsedBefore, RoundListener afterRound) {
         this.sc = sc;

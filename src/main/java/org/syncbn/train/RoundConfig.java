@@ -17,11 +17,12 @@ import java.io.Serializable;
  * @param timeoutSec        collective timeout
  * @param driverRendezvous  use the driver's rendezvous server (else Spark's barrier allGather)
  * @param roundAttempts     how often the driver runs a failed round before giving up
+ * @param slotWaitSec       how long the driver waits for W task slots before a round
  * @param fault             injected failure (tests only), or null
  */
 public record RoundConfig(String runId, String confJson, ShardPlan plan, int stepsPerRound, int threadsPerWorker,
                           BnMode bnMode, int timeoutSec, boolean driverRendezvous, int roundAttempts,
-                          FaultInjection fault) implements Serializable {
+                          int slotWaitSec, FaultInjection fault) implements Serializable {
 
     /** Whether the workers of a round exchange BN statistics (sync or group mode with W > 1). */
     public boolean communicates() {

@@ -67,6 +67,7 @@ public final class RoundLoop {
     private TrainingState rounds(JavaRDD<Shard> shards, TrainingState start, int endRound, RoundListener listener,
                                  DriverRendezvous rendezvous) {
         TrainingState state = start;
+        TaskSlots slots = TaskSlots.of(sc.sc(), plan.workers(), Duration.ofSeconds(config.slotWaitSec()));
         for (int r = start.nextRound(); r < endRound; r++) {
             long t0 = System.nanoTime();
             List<WorkerResult> results = null;
@@ -75,9 +76,16 @@ public final class RoundLoop {
                         schedule.firstStep(r), schedule.steps(r), schedule.iterationsBefore(r), r,
                         rendezvous == null ? null : rendezvous.address(), attempt);
                 try {
+                    slots.await();
                     results = runBarrierStage(shards, roundState);
                 } catch (Exception e) {   // SparkException, thrown undeclared through Scala
-                    if (attempt + 1 >= config.roundAttempts() || org.syncbn.config.SpecException.findIn(e) != null) {
+                    if (rendezvous != null) {
+                        // tasks of this attempt still waiting to meet would hold their slots until the timeout
+                        rendezvous.abort(rendezvousToken(config.runId(), r) + attempt + ".", "the round failed: "
+                                + rootMessage(e));
+                    }
+                    if (attempt + 1 >= config.roundAttempts() || org.syncbn.config.SpecException.findIn(e) != null
+                            || ClusterCapacityException.findIn(e) != null) {
                         throw e;
                     }
                     LOG.warn("round {} failed ({}); re-running it from the driver's state, attempt {} of {}",

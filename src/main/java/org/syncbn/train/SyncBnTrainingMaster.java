@@ -144,7 +144,7 @@ public final class SyncBnTrainingMaster implements TrainingMaster<TrainingResult
             int threads = threadsPerWorker > 0 ? threadsPerWorker : TrainingJob.threadsPerWorker(sc, workers);
             BnMode mode = SyncBn.layers(net).isEmpty() ? BnMode.parse("local") : bnMode;
             RoundConfig config = new RoundConfig(runId, net.getLayerWiseConfigurations().toJson(), plan, stepsPerRound,
-                    threads, mode, timeoutSec, true, 3, null);
+                    threads, mode, timeoutSec, true, 3, 30, null);
             RoundLoop loop = new RoundLoop(sc, config, ParamLayout.of(net), net.params().dataType());
             RoundSchedule schedule = loop.schedule();
             int first = schedule.firstRound(net.getEpochCount());

@@ -16,12 +16,12 @@ import org.syncbn.data.ShardedRdds;
 import org.syncbn.eval.EvalResult;
 import org.syncbn.model.NetworkFactory;
 import org.syncbn.store.Checkpoint;
+import org.syncbn.store.FileStore;
 import org.syncbn.store.MetricsLog;
 import org.syncbn.store.ModelExport;
 import org.syncbn.store.Provenance;
 
 import java.io.PrintStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.LinkedHashMap;
@@ -36,29 +36,44 @@ public final class TrainingJob {
 
     /**
      * @param spec       the job (ignored on resume: the checkpoint's spec is used)
-     * @param outDir     output directory
-     * @param resume     continue from {@code outDir/checkpoint.zip}
+     * @param out        output directory: a local path or any Hadoop FileSystem URI
+     * @param resume     continue from {@code out/checkpoint.zip}
      * @param progress   where the per-round progress lines go (stderr in the CLI)
      * @param afterRound extra driver-side hook after each round's bookkeeping (tests inject crashes)
      * @param fault      a worker failure to inject (tests), or null
      */
-    public record Options(JobSpec spec, Path outDir, boolean resume, PrintStream progress, RoundListener afterRound,
+    public record Options(JobSpec spec, String out, boolean resume, PrintStream progress, RoundListener afterRound,
                           FaultInjection fault) {
 
         /** A run without injected faults. */
-        public Options(JobSpec spec, Path outDir, boolean resume, PrintStream progress, RoundListener afterRound) {
-            this(spec, outDir, resume, progress, afterRound, null);
+        public Options(JobSpec spec, String out, boolean resume, PrintStream progress, RoundListener afterRound) {
+            this(spec, out, resume, progress, afterRound, null);
+        }
+
+        /** A run into a local directory. */
+        public Options(JobSpec spec, Path out, boolean resume, PrintStream progress, RoundListener afterRound,
+                       FaultInjection fault) {
+            this(spec, out.toString(), resume, progress, afterRound, fault);
+        }
+
+        /** A run into a local directory without injected faults. */
+        public Options(JobSpec spec, Path out, boolean resume, PrintStream progress, RoundListener afterRound) {
+            this(spec, out.toString(), resume, progress, afterRound, null);
         }
     }
 
-    /** The end of a run. */
-    public record Outcome(Path outDir, double[] finalParams, EvalResult lastEval, int rounds) {}
+    /**
+     * The end of a run.
+     *
+     * @param model where model.zip was written (path or URI)
+     */
+    public record Outcome(FileStore out, String model, double[] finalParams, EvalResult lastEval, int rounds) {}
 
     private TrainingJob() {
     }
 
     public static Outcome run(JavaSparkContext sc, Options options) {
-        Path out = options.outDir();
+        FileStore out = FileStore.at(options.out(), sc::hadoopConfiguration);
         Checkpoint checkpoint = options.resume() ? Checkpoint.read(out) : null;
         JobSpec spec = checkpoint != null ? JobSpecLoader.fromResolved(checkpoint.specHocon()) : options.spec();
         if (checkpoint == null) {
@@ -94,11 +109,11 @@ public final class TrainingJob {
             String confJson = master.getLayerWiseConfigurations().toJson();
             RoundConfig roundConfig = new RoundConfig(runId, confJson, plan, spec.train().stepsPerRound(), threads,
                     spec.bnMode(), spec.collective().timeoutSec(), spec.collective().rendezvous().equals("driver"),
-                    spec.train().roundAttempts(), options.fault());
+                    spec.train().roundAttempts(), spec.spark().slotWaitSec(), options.fault());
             RoundLoop loop = new RoundLoop(sc, roundConfig, ParamLayout.of(master), master.params().dataType());
             RoundSchedule schedule = loop.schedule();
             int endRound = spec.train().epochs() * schedule.roundsPerEpoch();
-            MetricsLog metrics = new MetricsLog(out.resolve(METRICS_FILE));
+            MetricsLog metrics = new MetricsLog(out, METRICS_FILE);
             int startRound = checkpoint != null ? checkpoint.nextRound() : 0;
             metrics.truncateToRoundsBefore(startRound);
 
@@ -110,7 +125,7 @@ public final class TrainingJob {
             TrainingState end = loop.run(train, start, endRound, book);
 
             book.loadInto(end);
-            ModelExport.write(out, master);
+            String model = ModelExport.write(out, master);
             Map<String, Object> prov = new LinkedHashMap<>();
             prov.put("job", spec.name());
             prov.put("seed", spec.seed());
@@ -125,7 +140,7 @@ public final class TrainingJob {
             prov.put("final_metrics", book.lastRecord());
             prov.put("spec", spec.resolvedHocon());
             Provenance.write(out, prov);
-            return new Outcome(out, end.params(), book.lastEval(), endRound);
+            return new Outcome(out, model, end.params(), book.lastEval(), endRound);
         } finally {
             train.unpersist(false);
             test.unpersist(false);
@@ -133,8 +148,8 @@ public final class TrainingJob {
         }
     }
 
-    private static void refuseToOverwrite(Path out) {
-        if (Checkpoint.exists(out) || Files.exists(out.resolve(ModelExport.MODEL_FILE))) {
+    private static void refuseToOverwrite(FileStore out) {
+        if (Checkpoint.exists(out) || out.exists(ModelExport.MODEL_FILE)) {
             throw new SpecException("output directory " + out + " already holds a run: use --resume " + out
                     + " to continue it, or another --out");
         }

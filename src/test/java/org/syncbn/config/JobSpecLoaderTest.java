@@ -74,7 +74,7 @@ class JobSpecLoaderTest {
                 new JobSpec.TrainSpec(2, 64, 3, 47, 1, 3),
                 new JobSpec.OptimSpec("adam", 1e-3, 0.9, 0.0),
                 new JobSpec.CheckpointSpec(0),
-                new JobSpec.SparkSpec(""),
+                new JobSpec.SparkSpec("", 30),
                 new JobSpec.CollectiveSpec(120, "driver"),
                 spec.resolvedHocon());
         assertEquals(documented, spec);

@@ -94,7 +94,7 @@ class TrainingJobTest {
             }
         }));
         assertEquals("injected crash after round 7", crash.getMessage());
-        assertEquals(6, Checkpoint.read(out).nextRound());
+        assertEquals(6, Checkpoint.read(new org.syncbn.store.LocalFileStore(out)).nextRound());
         assertFalse(Files.exists(out.resolve("model.zip")));
 
         TrainingJob.Outcome resumed = run(null, out, true, null);
