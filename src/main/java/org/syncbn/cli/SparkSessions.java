@@ -32,6 +32,13 @@ final class SparkSessions implements AutoCloseable {
             // Round state travels within one JVM here: compressing it only costs time.
             conf.setIfMissing("spark.broadcast.compress", "false");
         }
+        // A driver that a standalone Worker launched (cluster deploy mode) gets the cluster's secret
+        // in its environment, as executors do, but Spark only looks for it in the configuration.
+        String secret = System.getenv("_SPARK_AUTH_SECRET");
+        if (conf.getBoolean("spark.authenticate", false) && !conf.contains("spark.authenticate.secret")
+                && secret != null && !secret.isEmpty()) {
+            conf.set("spark.authenticate.secret", secret);
+        }
         // Worker results (parameters + updater state, a few MB) come back directly, not through
         // the block manager as "indirect" results (Spark's 1 MB default).
         conf.setIfMissing("spark.task.maxDirectResultSize", "100m");

@@ -24,6 +24,8 @@ final class TrainCommand {
             usage: syncbn train <job.conf> [--set key=value ...] [--out DIR] [--resume DIR]
 
               <job.conf>          job spec (HOCON), layered over conf/defaults.conf
+              --spec-base64 B64   the resolved spec itself (what 'syncbn spec' prints), base64-encoded,
+                                  instead of a job file: scripts/submit.sh ships specs this way
               --set key=value     override any job key (repeatable), e.g. --set train.workers=4
               --out DIR           output directory, a local path or a Hadoop FileSystem URI
                                   (hdfs://..., s3a://...; default runs/<name>-<yyyyMMdd-HHmmss>/)
@@ -39,7 +41,7 @@ final class TrainCommand {
     }
 
     static int run(String[] argv, PrintStream out, PrintStream err) {
-        Args args = Args.parse("train", argv, 0, Set.of("--out", "--resume"), Set.of("--help", "-h"));
+        Args args = Args.parse("train", argv, 0, Set.of("--out", "--resume", "--spec-base64"), Set.of("--help", "-h"));
         if (args.flags().contains("--help") || args.flags().contains("-h")) {
             out.print(HELP);
             return 0;
@@ -52,20 +54,29 @@ final class TrainCommand {
             throw new SpecException("train: --resume DIR continues in DIR; do not give --out as well");
         }
         Path jobFile = args.positionals().isEmpty() ? null : Path.of(args.positionals().get(0));
+        String inline = args.option("--spec-base64");
+        if (inline != null && (jobFile != null || !args.sets().isEmpty())) {
+            throw new SpecException("train: --spec-base64 carries the whole resolved spec; give no job file or --set with it");
+        }
         JobSpec spec;
         String outDir;
         if (resume != null) {
             outDir = resume;
             spec = JobSpecLoader.fromResolved(Checkpoint.read(
                     FileStore.at(outDir, org.apache.spark.deploy.SparkHadoopUtil.get()::conf)).specHocon());
-            if (jobFile != null || !args.sets().isEmpty()) {
+            if (inline != null) {
+                requireSameSpec(spec, SpecCommand.decode(inline), outDir);
+            } else if (jobFile != null || !args.sets().isEmpty()) {
                 requireSameSpec(spec, JobSpecLoader.load(jobFile, args.sets()), outDir);
             }
         } else {
-            if (jobFile == null) {
+            if (inline != null) {
+                spec = SpecCommand.decode(inline);
+            } else if (jobFile == null) {
                 throw new SpecException("train: missing job file (usage: syncbn train <job.conf> [--set key=value ...])");
+            } else {
+                spec = JobSpecLoader.load(jobFile, args.sets());
             }
-            spec = JobSpecLoader.load(jobFile, args.sets());
             outDir = args.option("--out") != null ? args.option("--out")
                     : Path.of("runs", spec.name() + "-"
                     + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"))).toString();

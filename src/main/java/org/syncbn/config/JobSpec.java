@@ -34,7 +34,7 @@ public record JobSpec(
     public record BnSpec(String mode, double decay, double eps, boolean useLogStd) implements Serializable {}
 
     public record TrainSpec(int workers, int batchPerWorker, int epochs, int stepsPerRound,
-                            int evalEveryEpochs, int roundAttempts) implements Serializable {}
+                            int evalEveryEpochs, int roundAttempts, int threadsPerWorker) implements Serializable {}
 
     public record OptimSpec(String updater, double lr, double momentum, double l2) implements Serializable {}
 

@@ -222,7 +222,8 @@ public final class JobSpecLoader {
                 r.integer("train.epochs", 1, Integer.MAX_VALUE),
                 r.integer("train.stepsPerRound", 1, Integer.MAX_VALUE),
                 r.integer("train.evalEveryEpochs", 1, Integer.MAX_VALUE),
-                r.integer("train.roundAttempts", 1, 100));
+                r.integer("train.roundAttempts", 1, 100),
+                r.integer("train.threadsPerWorker", 0, 1024));
         JobSpec.OptimSpec optim = new JobSpec.OptimSpec(
                 r.choice("optim.updater", UPDATERS),
                 r.real("optim.lr", x -> x > 0, "a finite number > 0"),
@@ -297,7 +298,7 @@ public final class JobSpecLoader {
         JobSpec.TrainSpec t = s.train();
         root.put("train", section("workers", t.workers(), "batchPerWorker", t.batchPerWorker(),
                 "epochs", t.epochs(), "stepsPerRound", t.stepsPerRound(), "evalEveryEpochs", t.evalEveryEpochs(),
-                "roundAttempts", t.roundAttempts()));
+                "roundAttempts", t.roundAttempts(), "threadsPerWorker", t.threadsPerWorker()));
         JobSpec.OptimSpec o = s.optim();
         root.put("optim", section("updater", o.updater(), "lr", o.lr(), "momentum", o.momentum(), "l2", o.l2()));
         root.put("checkpoint", section("everyRounds", s.checkpoint().everyRounds()));

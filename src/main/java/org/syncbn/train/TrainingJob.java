@@ -82,7 +82,8 @@ public final class TrainingJob {
         DataSource source = new IdxDataSource(spec.data());
         Map<String, String> fingerprint = source.fingerprint();   // also fails fast on missing files
         int workers = spec.train().workers();
-        int threads = threadsPerWorker(sc, workers);
+        int threads = spec.train().threadsPerWorker() > 0 ? spec.train().threadsPerWorker()
+                : threadsPerWorker(sc, workers);
         NativeThreads.apply(threads);
 
         JavaRDD<Shard> train = ShardedRdds.training(sc, source, workers, spec.data().maxTrainExamples(),
