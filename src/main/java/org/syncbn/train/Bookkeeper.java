@@ -40,6 +40,8 @@ final class Bookkeeper implements RoundListener {
     private double epochSeconds;
     private double epochLossSum;
     private double epochStepSeconds;
+    private RoundReport.Overhead epochOverhead = RoundReport.Overhead.NONE;
+    private int epochRounds;
     private int roundsThisRun;
     private double secondsThisRun;
     private EvalResult lastEval;
@@ -71,6 +73,8 @@ final class Bookkeeper implements RoundListener {
         epochSeconds += r.seconds();
         epochLossSum += r.meanLoss() * r.samples();
         epochStepSeconds += r.stepSeconds();
+        epochOverhead = epochOverhead.plus(r.overhead());
+        epochRounds++;
         roundsThisRun++;
         secondsThisRun += r.seconds();
         double eta = secondsThisRun / roundsThisRun * (endRound - r.round() - 1);
@@ -88,6 +92,8 @@ final class Bookkeeper implements RoundListener {
             epochSeconds = 0;
             epochLossSum = 0;
             epochStepSeconds = 0;
+            epochOverhead = RoundReport.Overhead.NONE;
+            epochRounds = 0;
         }
         int every = spec.checkpoint().everyRounds();
         if (r.endsEpoch() || (every > 0 && (r.round() + 1) % every == 0)) {
@@ -115,6 +121,16 @@ final class Bookkeeper implements RoundListener {
         rec.put("elapsed_sec", trainSeconds);
         rec.put("round_overhead_fraction", epochSeconds == 0 ? null : 1 - epochStepSeconds / epochSeconds);
         rec.put("eval_sec", evalSeconds);
+        if (epochRounds > 0) {
+            // mean seconds per round of this epoch outside the steps (RoundReport.Overhead)
+            Map<String, Object> o = new LinkedHashMap<>();
+            o.put("broadcast", epochOverhead.broadcast() / epochRounds);
+            o.put("task_setup", epochOverhead.taskSetup() / epochRounds);
+            o.put("launch_collect", epochOverhead.launchCollect() / epochRounds);
+            o.put("merge", epochOverhead.merge() / epochRounds);
+            o.put("round", epochSeconds / epochRounds);
+            rec.put("round_sec", o);
+        }
         metrics.append(rec);
         lastRecord = rec;
         progress.printf(Locale.ROOT, "epoch %d: test accuracy %.4f  test loss %.4f  (%d examples, %.1f samples/s)%n",

@@ -71,13 +71,14 @@ public final class RoundLoop {
         for (int r = start.nextRound(); r < endRound; r++) {
             long t0 = System.nanoTime();
             List<WorkerResult> results = null;
+            StageTimes times = new StageTimes();
             for (int attempt = 0; results == null; attempt++) {
                 RoundState roundState = new RoundState(state.params(), state.updater(), schedule.epochOf(r),
                         schedule.firstStep(r), schedule.steps(r), schedule.iterationsBefore(r), r,
                         rendezvous == null ? null : rendezvous.address(), attempt);
                 try {
                     slots.await();
-                    results = runBarrierStage(shards, roundState);
+                    results = runBarrierStage(shards, roundState, times);
                 } catch (Exception e) {   // SparkException, thrown undeclared through Scala
                     if (rendezvous != null) {
                         // tasks of this attempt still waiting to meet would hold their slots until the timeout
@@ -95,21 +96,29 @@ public final class RoundLoop {
             if (rendezvous != null) {
                 rendezvous.forget(rendezvousToken(config.runId(), r));
             }
+            long m0 = System.nanoTime();
             ModelMerger.Merged merged = merger.merge(results);
             // the driver keeps exactly what the network can hold, so a checkpoint loses nothing
             state = new TrainingState(NetworkState.roundTo(dataType, merged.params()),
                     NetworkState.roundTo(dataType, merged.updater()), r + 1);
+            double mergeSeconds = (System.nanoTime() - m0) / 1e9;
             long samples = 0;
             double lossSum = 0;
             double stepSeconds = 0;
+            WorkerResult slowest = results.get(0);
             for (WorkerResult w : results) {
                 samples += w.samples();
                 lossSum += w.lossSum();
                 stepSeconds = Math.max(stepSeconds, w.stepSeconds());
+                if (w.taskSeconds() > slowest.taskSeconds()) {
+                    slowest = w;
+                }
             }
             double seconds = (System.nanoTime() - t0) / 1e9;
+            RoundReport.Overhead overhead = new RoundReport.Overhead(times.broadcast,
+                    slowest.taskSeconds() - slowest.stepSeconds(), times.stage - slowest.taskSeconds(), mergeSeconds);
             listener.onRound(new RoundReport(r, schedule.epochOf(r), schedule.endsEpoch(r), samples,
-                    samples == 0 ? Double.NaN : lossSum / samples, seconds, stepSeconds), state);
+                    samples == 0 ? Double.NaN : lossSum / samples, seconds, stepSeconds, overhead), state);
         }
         return state;
     }
@@ -129,14 +138,24 @@ public final class RoundLoop {
         return sc.getConf().get("spark.driver.host", "127.0.0.1");
     }
 
-    private List<WorkerResult> runBarrierStage(JavaRDD<Shard> shards, RoundState roundState) {
+    /** Driver-side times of the last attempt of a round's stage, in seconds. */
+    private static final class StageTimes {
+        double broadcast;
+        double stage;
+    }
+
+    private List<WorkerResult> runBarrierStage(JavaRDD<Shard> shards, RoundState roundState, StageTimes times) {
+        long b0 = System.nanoTime();
         Broadcast<RoundState> broadcast = sc.broadcast(roundState);
+        long s0 = System.nanoTime();
+        times.broadcast = (s0 - b0) / 1e9;
         try {
             RoundTask task = new RoundTask(config, broadcast);
             ClassTag<WorkerResult> tag = ClassTag$.MODULE$.apply(WorkerResult.class);
             RDD<WorkerResult> out = shards.rdd().barrier().mapPartitions(new BarrierFunction(task), false, tag);
             List<WorkerResult> results = new ArrayList<>(JavaRDD.fromRDD(out, tag).collect());
             results.sort(Comparator.comparingInt(WorkerResult::rank));
+            times.stage = (System.nanoTime() - s0) / 1e9;
             return results;
         } finally {
             broadcast.destroy();

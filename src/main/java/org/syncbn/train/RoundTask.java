@@ -36,6 +36,7 @@ final class RoundTask implements Serializable {
         if (!partition.hasNext()) {
             throw new IllegalStateException("a training partition holds no shard");
         }
+        long taskStart = System.nanoTime();
         Shard shard = partition.next();
         NativeThreads.apply(config.threadsPerWorker());
         MultiLayerNetwork net = WorkerNetworks.get(config.runId(), "train", shard.rank(), config.confJson());
@@ -51,7 +52,9 @@ final class RoundTask implements Serializable {
         try {
             Collective bn = statisticsCollective(root);
             SyncBn.attach(net, bn);
-            return List.of(steps(net, shard, order, s, root, bn)).iterator();
+            WorkerResult r = steps(net, shard, order, s, root, bn);
+            return List.of(new WorkerResult(r.rank(), r.params(), r.updater(), r.samples(), r.lossSum(), r.steps(),
+                    r.stepSeconds(), (System.nanoTime() - taskStart) / 1e9)).iterator();
         } finally {
             root.close();
         }
@@ -88,7 +91,7 @@ final class RoundTask implements Serializable {
             steps++;
         }
         return new WorkerResult(shard.rank(), NetworkState.params(net), NetworkState.updater(net),
-                samples, lossSum, steps, (System.nanoTime() - t0) / 1e9);
+                samples, lossSum, steps, (System.nanoTime() - t0) / 1e9, Double.NaN);
     }
 
     /** The round's full collective over all workers (a local one when nothing is shared). */

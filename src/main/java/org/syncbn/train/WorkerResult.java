@@ -12,6 +12,8 @@ import java.io.Serializable;
  * @param lossSum     Σ over steps of (batch loss × batch size)
  * @param steps       optimizer steps the worker took
  * @param stepSeconds wall time of the worker's steps alone (no state loading or result transfer)
+ * @param taskSeconds wall time of the whole task body: steps plus fetching the broadcast state,
+ *                    loading it into the network, reading the shard when not cached, and meeting peers
  */
 public record WorkerResult(int rank, double[] params, double[] updater, long samples, double lossSum,
-                           int steps, double stepSeconds) implements Serializable {}
+                           int steps, double stepSeconds, double taskSeconds) implements Serializable {}

@@ -171,7 +171,7 @@ class SyncBnExactnessTest {
                         n.fit(parts.get(k));
                     }
                     return new WorkerResult(k, n.params().toDoubleVector(), new double[0],
-                            parts.get(k) == null ? 0 : parts.get(k).numExamples(), 0, 1, 0);
+                            parts.get(k) == null ? 0 : parts.get(k).numExamples(), 0, 1, 0, 0);
                 }, workers);
                 double[] merged = merger.merge(results).params();
                 for (MultiLayerNetwork n : workers) {

@@ -113,4 +113,45 @@ class MainTest {
         assertEquals(2, mismatch.code());
         assertTrue(mismatch.err().contains("differs from the checkpoint"), mismatch.err());
     }
+
+    @Test
+    void specPrintsTheResolvedJobItsValuesAndABase64FormThatTrainAccepts() {
+        Result text = run("spec", job(), "--set", "train.workers=3");
+        assertEquals(0, text.code(), text.err());
+        assertTrue(text.out().contains("workers=3") && text.out().contains("threadsPerWorker=0"), text.out());
+        Result values = run("spec", job(), "--set", "train.workers=3", "--get", "name,train.workers");
+        assertEquals("fashion-mlp\n3\n", values.out().replace("\r", ""));
+        Result missing = run("spec", job(), "--get", "train.wrokers");
+        assertEquals(2, missing.code());
+        assertTrue(missing.err().contains("no key 'train.wrokers'"), missing.err());
+
+        Result b64 = run("spec", job(), "--set", "train.workers=0");
+        assertEquals(2, b64.code(), "a bad job is rejected before it is shipped");
+        String encoded = run("spec", job(), "--set", "data.maxTrainExamples=640", "--set", "data.maxTestExamples=200",
+                "--set", "train.epochs=1", "--set", "model.hidden=[16]", "--base64").out().strip();
+        TestSpark.context();
+        Path out = tmp.resolve("inline");
+        Result t = run("train", "--spec-base64", encoded, "--out", out.toString());
+        assertEquals(0, t.code(), t.err());
+        assertTrue(Files.exists(out.resolve("model.zip")));
+        Result both = run("train", job(), "--spec-base64", encoded);
+        assertEquals(2, both.code());
+        Result garbage = run("train", "--spec-base64", "%%%");
+        assertEquals(2, garbage.code());
+        assertTrue(garbage.err().contains("--spec-base64: not base64"), garbage.err());
+    }
+
+    @Test
+    void moreWorkersThanTheMasterHasSlotsFailsAtOnceSayingWhatItNeedsAndHas() {
+        TestSpark.context();   // local[4]
+        Path out = tmp.resolve("five");
+        long t0 = System.nanoTime();
+        Result r = run("train", job(), "--set", "train.workers=5", "--set", "data.maxTrainExamples=640",
+                "--set", "data.maxTestExamples=200", "--set", "model.hidden=[16]", "--out", out.toString());
+        assertEquals(1, r.code(), r.err());
+        assertTrue(r.err().contains("error: train.workers = 5 needs 5 task slots at once (one barrier task per worker),"
+                + " the cluster has 4 (executor cores / spark.task.cpus = 1): add executors or cores, or lower"
+                + " train.workers"), r.err());
+        assertTrue((System.nanoTime() - t0) / 1e9 < 30);
+    }
 }

@@ -23,7 +23,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 class JobSpecLoaderTest {
 
-    private static final String TRAIN_KEYS = "batchPerWorker, epochs, evalEveryEpochs, roundAttempts, stepsPerRound, workers";
+    private static final String TRAIN_KEYS = "batchPerWorker, epochs, evalEveryEpochs, roundAttempts, stepsPerRound, threadsPerWorker, workers";
     private static final String TOP_KEYS = "bn, checkpoint, collective, data, dtype, model, name, optim, seed, spark, train";
 
     @TempDir

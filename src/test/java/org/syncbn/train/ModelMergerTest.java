@@ -59,7 +59,7 @@ class ModelMergerTest {
                 p[i] = rnd.nextGaussian();
             }
             double[] u = {k, 2 * k};
-            results.add(new WorkerResult(k, p, u, samples[k], 0, 1, 0));
+            results.add(new WorkerResult(k, p, u, samples[k], 0, 1, 0, 0));
         }
         ModelMerger.Merged merged = new ModelMerger(layout).merge(results);
         assertArrayEquals(new double[] {0.75, 1.5}, merged.updater(), 1e-15);
@@ -97,9 +97,9 @@ class ModelMergerTest {
         for (int i = 0; i < p.length; i++) {
             p[i] = rnd.nextGaussian() / 3;
         }
-        List<WorkerResult> results = List.of(new WorkerResult(0, p.clone(), new double[0], 7, 0, 1, 0),
-                new WorkerResult(1, p.clone(), new double[0], 7, 0, 1, 0),
-                new WorkerResult(2, p.clone(), new double[0], 7, 0, 1, 0));
+        List<WorkerResult> results = List.of(new WorkerResult(0, p.clone(), new double[0], 7, 0, 1, 0, 0),
+                new WorkerResult(1, p.clone(), new double[0], 7, 0, 1, 0, 0),
+                new WorkerResult(2, p.clone(), new double[0], 7, 0, 1, 0, 0));
         double[] merged = new ModelMerger(layout).merge(results).params();
         for (ParamLayout.BnStatsSlot s : layout.bnStats()) {
             for (int c = 0; c < s.channels(); c++) {
@@ -122,8 +122,8 @@ class ModelMergerTest {
         b[slot.meanOffset()] = 2;
         a[slot.varOffset()] = 1;
         b[slot.varOffset()] = 1;
-        double[] merged = new ModelMerger(layout).merge(List.of(new WorkerResult(0, a, new double[0], 1, 0, 1, 0),
-                new WorkerResult(1, b, new double[0], 1, 0, 1, 0))).params();
+        double[] merged = new ModelMerger(layout).merge(List.of(new WorkerResult(0, a, new double[0], 1, 0, 1, 0, 0),
+                new WorkerResult(1, b, new double[0], 1, 0, 1, 0, 0))).params();
         assertEquals(1.0, merged[slot.meanOffset()], 0);
         assertEquals(2.0, merged[slot.varOffset()], 1e-15);   // 1 + ((0-1)^2 + (2-1)^2)/2
     }
