@@ -105,5 +105,51 @@ accuracy)
     echo '```'
   } > "$out"
   ;;
+cluster)
+  # The default job (2 epochs, one native thread per worker) on local[W] and on a standalone
+  # cluster of this machine (scripts/local-cluster.sh, client deploy mode), side by side.
+  out="bench/results/${date_tag}-cluster.md"
+  version="$(sed -n 's/^version=//p' target/classes/org/syncbn/version.properties)"
+  mvn -B -q -DskipTests compile jar:jar   # the thin jar of exactly this code
+  export SYNCBN_CLUSTER_STATE="$work/cluster"
+  port=$(( 20000 + RANDOM % 20000 ))
+  scripts/local-cluster.sh start --workers 4 --cores 1 --memory 3g --port "$port" --webui-port $((port + 1)) > /dev/null
+  trap 'scripts/local-cluster.sh stop > /dev/null; rm -rf "$work"' EXIT
+  sets=(--set train.epochs=2 --set train.threadsPerWorker=1)
+  # per-round seconds of epoch 2 from metrics.jsonl's round_sec
+  rsec() { grep '"epoch":2' "$1" | grep -o "\"$2\":[0-9.eE-]*" | tail -1 | cut -d: -f2 || echo NaN; }
+  {
+    echo "# The default job on a standalone cluster vs local[W] ($date_tag)"
+    echo
+    echo "- command: \`scripts/bench.sh cluster\`"
+    header
+    echo "- job: jobs/fashion-mlp.conf (sync BN, 64 per worker, K = 47 steps per round), 2 epochs, train.threadsPerWorker = 1"
+    echo "- cluster: scripts/local-cluster.sh, 4 workers x 1 core on this machine, client deploy mode, thin application jar;"
+    echo "  local: scripts/syncbn train (embedded local[W]); figures from epoch 2 in metrics.jsonl"
+    echo "- per-round seconds (RoundReport.Overhead): broadcast = creating the state broadcast on the driver; task setup ="
+    echo "  the slowest task's time outside its steps (fetching + loading the state, meeting peers); launch+collect ="
+    echo "  stage wall time minus the slowest task (scheduling, task and result serialisation and transfer); merge = driver averaging"
+    echo
+    echo "| W | master | samples/s | round (s) | steps (s) | broadcast | task setup | launch+collect | merge | test acc | params = local[W] |"
+    echo "|---|---|---|---|---|---|---|---|---|---|---|"
+  } > "$out"
+  for w in 2 4; do
+    scripts/syncbn train jobs/fashion-mlp.conf "${sets[@]}" --set train.workers=$w --out "$work/local-$w" > /dev/null 2> "$work/local-$w.err" \
+      || { tail -5 "$work/local-$w.err" >&2; exit 1; }
+    SYNCBN_JOB_JAR="target/syncbn-spark-$version.jar" scripts/submit.sh jobs/fashion-mlp.conf "${sets[@]}" --set train.workers=$w \
+      --out "$work/cluster-$w" > /dev/null 2> "$work/cluster-$w.err" || { tail -5 "$work/cluster-$w.err" >&2; exit 1; }
+    same=yes
+    for e in coefficients.bin updaterState.bin; do
+      cmp -s <(unzip -p "$work/local-$w/model.zip" $e) <(unzip -p "$work/cluster-$w/model.zip" $e) || same=no
+    done
+    for m in local cluster; do
+      f="$work/$m-$w/metrics.jsonl"
+      round=$(rsec "$f" round); b=$(rsec "$f" broadcast); t=$(rsec "$f" task_setup); l=$(rsec "$f" launch_collect); g=$(rsec "$f" merge)
+      awk -v w=$w -v m="$([[ $m == local ]] && echo "local[$w]" || echo "standalone")" -v s="$(field samples_per_sec "$f")" \
+        -v r="$round" -v b="$b" -v t="$t" -v l="$l" -v g="$g" -v a="$(field test_accuracy "$f")" -v same="$([[ $m == local ]] && echo "-" || echo $same)" \
+        'BEGIN { printf "| %d | %s | %.0f | %.2f | %.2f | %.3f | %.3f | %.3f | %.3f | %.4f | %s |\n", w, m, s, r, r - b - t - l - g, b, t, l, g, a, same }' >> "$out"
+    done
+  done
+  ;;
 esac
 cat "$out"

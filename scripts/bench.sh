@@ -11,12 +11,15 @@
 #   scripts/bench.sh collective        TCP all-reduce latency for 2, 4, 8 workers and BN payloads
 #   scripts/bench.sh accuracy [job.conf] [--epochs N] [--target ACC] [--set key=value ...]
 #                                      test accuracy per epoch and wall time to reach ACC
+#   scripts/bench.sh cluster           the default job on a standalone cluster of this machine
+#                                      (scripts/local-cluster.sh) vs local[W], W = 2 and 4, with the
+#                                      per-round overhead split (broadcast, task setup, launch+collect, merge)
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$SYNCBN_ROOT"
 suite=throughput
 case "${1:-}" in
-  throughput|sync-overhead|collective|accuracy) suite="$1"; shift ;;
+  throughput|sync-overhead|collective|accuracy|cluster) suite="$1"; shift ;;
 esac
 if [[ "$suite" != throughput ]]; then
   exec bash "$SYNCBN_ROOT/scripts/bench-suites.sh" "$suite" "$@"

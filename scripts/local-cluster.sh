@@ -29,7 +29,7 @@ alive() {
   [[ -f "$f" ]] || return 1
   pid="$(cat "$f")"
   [[ -n "$pid" && -r "/proc/$pid/cmdline" ]] || return 1
-  tr '\0' ' ' < "/proc/$pid/cmdline" | grep -qF -- "$STATE"
+  { tr '\0' ' ' < "/proc/$pid/cmdline"; } 2>/dev/null | grep -qF -- "$STATE"
 }
 
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
@@ -142,7 +142,8 @@ children() {
   local p
   for p in /proc/[0-9]*; do
     [[ -r "$p/cmdline" ]] || continue
-    if tr '\0' ' ' < "$p/cmdline" 2>/dev/null | grep -qF -- "$STATE/spark-home/jars"; then echo "${p#/proc/}"; fi
+    # (a process may end between the test and the read: its error is not ours to print)
+    if { tr '\0' ' ' < "$p/cmdline"; } 2>/dev/null | grep -qF -- "$STATE/spark-home/jars"; then echo "${p#/proc/}"; fi
   done
 }
 

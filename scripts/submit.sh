@@ -73,11 +73,10 @@ abs() { if [[ "$1" =~ ^[A-Za-z][A-Za-z0-9+.-]+: || "$1" == /* ]]; then echo "$1"
 spec_args=()
 workers=""
 if [[ -n "$job" ]]; then
-  mapfile -t info < <("${SYNCBN_JAVA[@]}" spec "$job" "${sets[@]+"${sets[@]}"}" --get name,train.workers) \
-    || exit 2
-  [[ ${#info[@]} -eq 2 ]] || exit 2
+  mapfile -t info < <("${SYNCBN_JAVA[@]}" spec "$job" "${sets[@]+"${sets[@]}"}" --get name,train.workers --base64)
+  [[ ${#info[@]} -eq 3 ]] || exit 2   # the spec command printed the one-line error
   workers="${info[1]}"
-  spec_args=(--spec-base64 "$("${SYNCBN_JAVA[@]}" spec "$job" "${sets[@]+"${sets[@]}"}" --base64)")
+  spec_args=(--spec-base64 "${info[2]}")
   if [[ -z "$resume" && -z "$out" ]]; then out="runs/${info[0]}-$(date +%Y%m%d-%H%M%S)"; fi
 elif [[ ${#sets[@]} -gt 0 ]]; then
   die "--set needs the job file (with --resume, the checkpoint's spec is used as stored)"
@@ -120,7 +119,8 @@ if [[ -z "$jar" ]]; then
     (cd "$SYNCBN_ROOT" && mvn -B -q -DskipTests package) >&2 || die "mvn package failed"
   fi
 fi
-[[ -f "$jar" ]] || die "application jar $jar does not exist"
+# a URL (hdfs://, s3a://, local:// on Kubernetes images) is the cluster's to fetch
+[[ "$jar" =~ ^[A-Za-z][A-Za-z0-9+.-]+: || -f "$jar" ]] || die "application jar $jar does not exist"
 
 submit_args=(--master "$master" --deploy-mode "$deploy" --properties-file "$props" --executor-cores "${executor_cores:-1}"
   --class org.syncbn.cli.Main --name "syncbn-${info[0]:-resume}" "${passthrough[@]+"${passthrough[@]}"}"

@@ -17,11 +17,12 @@ import java.util.Set;
  */
 final class SpecCommand {
     static final String HELP = """
-            usage: syncbn spec <job.conf> [--set key=value ...] [--base64 | --get key[,key...]]
+            usage: syncbn spec <job.conf> [--set key=value ...] [--get key[,key...]] [--base64]
 
             Validates the job and prints its resolved spec (HOCON, every key). With --base64, prints it
             base64-encoded on one line, as 'syncbn train --spec-base64' takes it. With --get, prints the
-            values of the given keys, one per line (scripts read them this way).
+            values of the given keys, one per line (scripts read them this way), before the base64 line
+            when both are given.
             Exit codes: 0 valid, 2 bad input.
             """;
 
@@ -46,9 +47,10 @@ final class SpecCommand {
                 }
                 out.println(c.getValue(key.trim()).unwrapped());
             }
-        } else if (args.flags().contains("--base64")) {
+        }
+        if (args.flags().contains("--base64")) {
             out.println(Base64.getEncoder().encodeToString(spec.resolvedHocon().getBytes(StandardCharsets.UTF_8)));
-        } else {
+        } else if (args.option("--get") == null) {
             out.print(spec.resolvedHocon());
         }
         return 0;
