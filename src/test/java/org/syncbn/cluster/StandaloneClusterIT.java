@@ -43,10 +43,15 @@ class StandaloneClusterIT {
     private static final Path ROOT = Path.of(System.getProperty("syncbn.projectDir", ".")).toAbsolutePath();
     private static final Path WORK = ROOT.resolve("target/it-cluster");
     private static final Path STATE = WORK.resolve("state");
-    /** The default job on a slice (16384 train / 2000 test examples, 2 epochs), one thread per worker. */
+    /**
+     * The default job on a slice (16384 train / 2000 test examples, 2 epochs), one thread per
+     * worker, 64 steps per round: W=2 has 4 rounds of 8192 examples (long enough to kill a process
+     * in the middle of one), W=4 one round per epoch.
+     */
     private static final List<String> SPEC = List.of("jobs/fashion-mlp.conf",
             "--set", "data.maxTrainExamples=16384", "--set", "data.maxTestExamples=2000",
-            "--set", "train.epochs=2", "--set", "train.threadsPerWorker=1", "--set", "checkpoint.everyRounds=1");
+            "--set", "train.epochs=2", "--set", "train.stepsPerRound=64", "--set", "train.threadsPerWorker=1",
+            "--set", "checkpoint.everyRounds=1");
     private static final Duration JOB_TIMEOUT = Duration.ofMinutes(5);
 
     @BeforeAll
@@ -89,10 +94,11 @@ class StandaloneClusterIT {
     void anExecutorKilledMidRoundIsReplacedAndTheRoundReRunsToTheSameResult() throws Exception {
         Path out = WORK.resolve("executor-killed");
         Job job = start(submitCommand(out, List.of("--set", "train.workers=2")));
-        job.awaitLine("round 2/6", Duration.ofMinutes(3));
-        Thread.sleep(400);   // into round 3
+        job.awaitLine("round 1/4", Duration.ofMinutes(3));
         List<Long> executors = processesMatching("CoarseGrainedExecutorBackend");
         assertFalse(executors.isEmpty(), "no executor process found");
+        // executors idle between rounds and compute during one: kill once round 2 keeps one busy
+        awaitBusy(executors.get(0), Duration.ofMinutes(2));
         kill9(executors.get(0));
         Run r = job.await(JOB_TIMEOUT);
         assertEquals(0, r.code(), r.tail());
@@ -105,7 +111,7 @@ class StandaloneClusterIT {
     void aKilledDriverResumesFromItsLastCheckpointToTheSameResult() throws Exception {
         Path out = WORK.resolve("driver-killed");
         Job job = start(submitCommand(out, List.of("--set", "train.workers=2")));
-        job.awaitLine("round 3/6", Duration.ofMinutes(3));
+        job.awaitLine("round 3/4", Duration.ofMinutes(3));
         job.process().destroyForcibly();   // SIGKILL to the client-mode driver JVM (submit.sh execs it)
         job.process().waitFor(30, TimeUnit.SECONDS);
         assertFalse(Files.exists(out.resolve("model.zip")));
@@ -121,7 +127,7 @@ class StandaloneClusterIT {
     void tooFewSlotsAfterWorkersAreGoneFailsFastWithAClearMessageAndTheCheckpointResumes() throws Exception {
         Path out = WORK.resolve("workers-gone");
         Job job = start(submitCommand(out, List.of("--set", "train.workers=4", "--set", "spark.slotWaitSec=10")));
-        job.awaitLine("round 1/4", Duration.ofMinutes(3));
+        job.awaitLine("round 1/2", Duration.ofMinutes(3));
         long t0 = System.nanoTime();
         for (String worker : List.of("1", "2")) {
             assertEquals(0, run(List.of("scripts/local-cluster.sh", "stop-worker", worker), Duration.ofMinutes(1)).code());
@@ -217,6 +223,29 @@ class StandaloneClusterIT {
             }
         }
         return pids;
+    }
+
+    /** Returns once {@code pid} used at least 20% of a core in three consecutive 250 ms windows. */
+    private static void awaitBusy(long pid, Duration timeout) throws Exception {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        int busyWindows = 0;
+        long before = cpuTicks(pid);
+        while (busyWindows < 3) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("executor " + pid + " never got busy");
+            }
+            Thread.sleep(250);
+            long now = cpuTicks(pid);
+            busyWindows = now - before >= 5 ? busyWindows + 1 : 0;   // 5 ticks of 10 ms = 50 ms per 250 ms
+            before = now;
+        }
+    }
+
+    /** User + system CPU time of a process, in clock ticks (/proc/PID/stat fields 14 and 15). */
+    private static long cpuTicks(long pid) throws IOException {
+        String stat = Files.readString(Path.of("/proc", String.valueOf(pid), "stat"));
+        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        return Long.parseLong(f[11]) + Long.parseLong(f[12]);
     }
 
     private static void kill9(long pid) throws Exception {
