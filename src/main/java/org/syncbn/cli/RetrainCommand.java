@@ -18,12 +18,14 @@ import java.util.Set;
 /** {@code syncbn retrain}: one scheduled retrain of a registry model (see {@link Retrain}). */
 final class RetrainCommand {
     static final String HELP = """
-            usage: syncbn retrain <job.conf> [--set key=value ...] [--date YYYY-MM-DD] [--force]
+            usage: syncbn retrain <job.conf> [--set key=value ...] [--date YYYY-MM-DD] [--force] [--kept-exit N]
 
               <job.conf>          job spec with a retrain { ... } section (see conf/defaults.conf)
               --set key=value     override any job key (repeatable)
               --date YYYY-MM-DD   the run date a dated retrain.snapshotPattern is resolved for (default: today, UTC)
               --force             train even if this snapshot (same content) was trained before
+              --kept-exit N       exit code when CURRENT is kept (default 3); 0 for schedulers that fail
+                                  a task on any non-zero code (Airflow's SparkSubmitOperator)
 
             Finds the snapshot, warm-starts from the model's CURRENT version (from scratch when there is
             none), trains, stores the candidate as <registry>/<model>/v<N>/ (model.zip, metrics.json,
@@ -44,7 +46,7 @@ final class RetrainCommand {
     }
 
     static int run(String[] argv, PrintStream out, PrintStream err) {
-        Args args = Args.parse("retrain", argv, 0, Set.of("--date"), Set.of("--force", "--help", "-h"));
+        Args args = Args.parse("retrain", argv, 0, Set.of("--date", "--kept-exit"), Set.of("--force", "--help", "-h"));
         if (args.flags().contains("--help") || args.flags().contains("-h")) {
             out.print(HELP);
             return 0;
@@ -55,15 +57,27 @@ final class RetrainCommand {
         }
         JobSpec spec = JobSpecLoader.load(Path.of(args.positionals().get(0)), args.sets());
         LocalDate date = date(args.option("--date"));
+        int keptExit = keptExit(args.option("--kept-exit"));
         try (SparkSessions spark = SparkSessions.open(spec)) {
             RetrainResult result = Retrain.run(spark.context(),
                     new Retrain.Request(spec, date, args.flags().contains("--force"), err, RetrainListener.NONE));
             out.println(result.outcome().name().toLowerCase(java.util.Locale.ROOT) + ": " + result.message());
-            return result.exitCode();
+            return result.outcome() == RetrainResult.Outcome.PROMOTED ? result.exitCode() : keptExit;
         } catch (LockHeldException e) {
             err.println("error: " + e.getMessage());
             return 1;
         }
+    }
+
+    private static int keptExit(String text) {
+        if (text == null) {
+            return 3;
+        }
+        if (!text.matches("0|3|[4-9]|[1-9][0-9]{1,2}") || Integer.parseInt(text) > 125) {
+            throw new SpecException("retrain: --kept-exit " + text + ": expected 0, 3 or an unused code in [4, 125]"
+                    + " (1 and 2 mean failure and bad input)");
+        }
+        return Integer.parseInt(text);
     }
 
     private static LocalDate date(String text) {

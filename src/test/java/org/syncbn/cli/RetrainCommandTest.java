@@ -73,6 +73,8 @@ class RetrainCommandTest {
         Result again = retrain("2026-11-24");
         assertEquals(3, again.code(), again.err());
         assertTrue(again.out().startsWith("skipped:"), again.out());
+        assertEquals(0, retrain("2026-11-24", "--kept-exit", "0").code(), "for schedulers that fail on non-zero");
+        assertEquals(2, retrain("2026-11-24", "--kept-exit", "1").code());
         Result second = retrain("2026-11-25", "--set", "retrain.maxRegression=1");
         assertEquals(0, second.code(), second.err());
 

@@ -74,6 +74,25 @@ class RegisteredModelTest {
     }
 
     @Test
+    void theRegistryAndItsLockWorkTheSameThroughAHadoopFileSystem() throws Exception {
+        org.syncbn.store.FileStore root = new org.syncbn.store.HadoopFileStore(tmp.resolve("hdfs-like").toUri().toString(),
+                new org.apache.hadoop.conf.Configuration());
+        RegisteredModel m = new ModelRegistry(root).model("m");
+        store(m, 1);
+        store(m, 2);
+        m.promote(1, "test");
+        m.promote(2, "test");
+        try (ModelLock lock = ModelLock.acquire(m.dir(), java.time.Duration.ofMinutes(10), "test")) {
+            assertThrows(LockHeldException.class, () -> ModelLock.acquire(m.dir(), java.time.Duration.ofMinutes(10), "x"));
+            assertEquals(1, m.rollback().version());
+        }
+        assertFalse(m.dir().exists(ModelLock.LOCK));
+        assertEquals(List.of(1, 2), m.versions());
+        assertEquals(List.of("m"), new ModelRegistry(root).models());
+        assertEquals("zip 1", m.version(m.current().orElseThrow().version()).readString(RegisteredModel.MODEL));
+    }
+
+    @Test
     void aDecisionRoundTripsThroughDecisionJson() throws Exception {
         RegisteredModel m = model();
         store(m, 1);
