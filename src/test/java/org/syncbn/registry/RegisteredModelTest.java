@@ -101,5 +101,10 @@ class RegisteredModelTest {
         m.writeDecision(d);
         assertEquals(d, m.decision(1).orElseThrow());
         assertTrue(m.decision(2).isEmpty());
+        // a diverged candidate's NaN loss survives the JSON round trip
+        Decision diverged = new Decision(1, Decision.Outcome.KEPT, "worse", new Decision.Score(500, 0.1, Double.NaN),
+                null, null, 0.005, "2026-11-25T00:00:00Z");
+        m.writeDecision(diverged);
+        assertTrue(Double.isNaN(m.decision(1).orElseThrow().candidate().loss()));
     }
 }
