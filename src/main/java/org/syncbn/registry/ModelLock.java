@@ -31,7 +31,8 @@ public final class ModelLock implements AutoCloseable {
 
     /** What a lock file says about its owner. */
     public record Holder(String id, String host, long pid, String purpose, Instant started, Instant heartbeat) {
-        String toJson() {
+        /** The lock file's content. */
+        public String toJson() {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("id", id);
             m.put("host", host);

@@ -86,7 +86,7 @@ public final class Retrain {
             }
 
             JsonNode currentProv = current == null ? null : model.provenance(current).orElse(null);
-            HoldoutCheck.Checked data = HoldoutCheck.check(trainSpec.data(), rt.holdoutDir(), currentProv,
+            SnapshotCheck.Checked data = SnapshotCheck.check(trainSpec.data(), rt.holdoutDir(), currentProv,
                     current == null ? null : "CURRENT v" + current);
             MultiLayerNetwork currentNet = current == null ? null : model.loadModel(current);
             int version;
@@ -136,7 +136,7 @@ public final class Retrain {
     }
 
     private static void trainCandidate(JavaSparkContext sc, RegisteredModel model, int version, JobSpec spec,
-                                       Snapshot snapshot, HoldoutCheck.Checked data, Integer parent,
+                                       Snapshot snapshot, SnapshotCheck.Checked data, Integer parent,
                                        MultiLayerNetwork parentNet, PrintStream log) {
         if (parentNet != null) {
             // fail on an architecture change before training, not after

@@ -50,7 +50,17 @@ public final class LocalFileStore implements FileStore {
             // exists, and a reader never sees the file half-written
             tmp = Files.createTempFile(dir, "." + name + ".", ".tmp");
             Files.writeString(tmp, text, java.nio.charset.StandardCharsets.UTF_8);
-            Files.createLink(target, tmp);
+            try {
+                Files.createLink(target, tmp);
+            } catch (UnsupportedOperationException | java.nio.file.FileSystemException e) {
+                if (e instanceof java.nio.file.FileAlreadyExistsException exists) {
+                    throw exists;
+                }
+                // no hard links here (some network and FUSE file systems): an exclusive create is
+                // still atomic, but a reader may briefly see the file empty
+                Files.writeString(target, text, java.nio.charset.StandardCharsets.UTF_8,
+                        java.nio.file.StandardOpenOption.CREATE_NEW, java.nio.file.StandardOpenOption.WRITE);
+            }
             return true;
         } catch (java.nio.file.FileAlreadyExistsException e) {
             return false;

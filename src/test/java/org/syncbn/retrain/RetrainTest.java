@@ -238,6 +238,20 @@ class RetrainTest {
     }
 
     @Test
+    void aLockLeftByAKilledRetrainOnThisHostIsBrokenAndTheRetrainRuns() throws Exception {
+        snapshot(DAY1, 0);
+        Process dead = new ProcessBuilder("true").start();
+        dead.waitFor();
+        java.time.Instant now = java.time.Instant.now();
+        model().dir().writeString(ModelLock.LOCK, new ModelLock.Holder("killed", java.net.InetAddress.getLocalHost()
+                .getHostName(), dead.pid(), "retrain", now, now).toJson());
+        RetrainResult r = retrain(DAY1);
+        assertEquals(RetrainResult.Outcome.PROMOTED, r.outcome(), r.message());
+        assertTrue(log().contains("broke the stale lock of pid " + dead.pid()), log());
+        assertFalse(Files.exists(tmp.resolve("registry/fmnist/LOCK")));
+    }
+
+    @Test
     void corruptSnapshotIsRejectedNamingTheFileAndCurrentIsUntouched() throws Exception {
         snapshot(DAY1, 0);
         retrain(DAY1);

@@ -11,12 +11,12 @@ import org.syncbn.data.IdxDataSource;
  * written, so bad new data (corrupt or truncated files, labels out of range, no examples, a shape
  * that differs from the holdout's or from CURRENT's) fails the retrain as one line naming the file.
  */
-final class HoldoutCheck {
+final class SnapshotCheck {
 
     /** The data a retrain compares models on, and the shape of the snapshot. */
     record Checked(Examples holdout, String holdoutDir, int trainExamples, int features, int classes) {}
 
-    private HoldoutCheck() {
+    private SnapshotCheck() {
     }
 
     /**
@@ -26,6 +26,7 @@ final class HoldoutCheck {
      */
     static Checked check(JobSpec.DataSpec data, String holdoutDir, JsonNode current, String currentName) {
         Examples train = new IdxDataSource(data).train();
+        // IdxReader already rejects a file announcing 0 examples; this keeps the rule whatever the reader
         if (train.count() == 0) {
             throw new SpecException("snapshot " + data.dir() + ": " + data.trainImages()
                     + " holds no examples (expected at least one)");
