@@ -225,7 +225,7 @@ class RetrainTest {
     }
 
     @Test
-    void aSecondConcurrentRetrainOfTheSameModelIsRefusedAndChangesNothing() throws Exception {
+    void aRetrainWhileTheModelIsLockedIsRefusedAndChangesNothing() throws Exception {
         snapshot(DAY1, 0);
         try (ModelLock running = ModelLock.acquire(model().dir(), Duration.ofMinutes(10), "retrain")) {
             LockHeldException e = assertThrows(LockHeldException.class, () -> retrain(DAY1));
@@ -235,6 +235,35 @@ class RetrainTest {
         }
         assertEquals(List.of(), model().versions());
         assertTrue(model().current().isEmpty());
+    }
+
+    @Test
+    void aSecondRetrainStartedWhileTheFirstRunsIsRefusedAndTheFirstCompletes() throws Exception {
+        snapshot(DAY1, 0);
+        java.util.concurrent.CountDownLatch stored = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newSingleThreadExecutor();
+        try {
+            java.util.concurrent.Future<RetrainResult> first = pool.submit(() -> retrain(spec(), DAY1, false, v -> {
+                stored.countDown();
+                try {
+                    release.await();   // hold the first run between storing its candidate and promoting it
+                } catch (InterruptedException e) {
+                    throw new IllegalStateException(e);
+                }
+            }));
+            assertTrue(stored.await(5, java.util.concurrent.TimeUnit.MINUTES), "the first retrain stored its candidate");
+            LockHeldException e = assertThrows(LockHeldException.class, () -> retrain(spec(), DAY1, true,
+                    RetrainListener.NONE));
+            assertTrue(e.getMessage().contains("refusing to run a second retrain"), e.getMessage());
+            release.countDown();
+            RetrainResult r = first.get(5, java.util.concurrent.TimeUnit.MINUTES);
+            assertEquals(RetrainResult.Outcome.PROMOTED, r.outcome(), r.message());
+            assertEquals(List.of(1), model().versions(), "the refused run stored nothing");
+        } finally {
+            release.countDown();
+            pool.shutdownNow();
+        }
     }
 
     @Test
