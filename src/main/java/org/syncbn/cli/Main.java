@@ -7,7 +7,8 @@ import java.util.Arrays;
 
 /**
  * {@code syncbn <command> [options]}. Exit codes: 0 success, 2 bad input (spec, arguments, data
- * files; one line on stderr naming what was wrong), 1 any other failure.
+ * files; one line on stderr naming what was wrong), 1 any other failure; {@code retrain} also
+ * exits 3 when CURRENT is kept.
  */
 public final class Main {
     static final String USAGE = """
@@ -20,6 +21,11 @@ public final class Main {
                                        validate a job and print its resolved spec
               evaluate <model.zip> [--data DIR] [--set key=value ...]
                                        test-set accuracy and loss of a saved model, in inference mode
+              retrain <job.conf> [--set key=value ...] [--date YYYY-MM-DD] [--force]
+                                       scheduled retrain into the model registry: warm start from CURRENT,
+                                       evaluation gate, atomic promotion (exit 0 promoted, 3 kept, 2, 1)
+              registry list|show|promote|rollback [<model> [v<N>]] [--registry DIR]
+                                       the model registry: versions, decisions, CURRENT
 
             Run 'syncbn <command> --help' for a command's options.
             """;
@@ -45,8 +51,10 @@ public final class Main {
                 case "train" -> TrainCommand.run(rest, out, err);
                 case "evaluate" -> EvaluateCommand.run(rest, out, err);
                 case "spec" -> SpecCommand.run(rest, out, err);
+                case "retrain" -> RetrainCommand.run(rest, out, err);
+                case "registry" -> RegistryCommand.run(rest, out, err);
                 default -> throw new SpecException("unknown command '" + argv[0]
-                        + "' (commands: train, evaluate, spec; see syncbn --help)");
+                        + "' (commands: train, evaluate, spec, retrain, registry; see syncbn --help)");
             };
         } catch (Exception e) {   // Spark throws its checked SparkException without declaring it
             org.syncbn.train.ClusterCapacityException capacity = org.syncbn.train.ClusterCapacityException.findIn(e);

@@ -20,6 +20,7 @@ public record JobSpec(
         CheckpointSpec checkpoint,
         SparkSpec spark,
         CollectiveSpec collective,
+        RetrainSpec retrain,
         String resolvedHocon) implements Serializable {
 
     public enum Dtype { FLOAT, DOUBLE }
@@ -47,6 +48,21 @@ public record JobSpec(
     public record SparkSpec(String master, int slotWaitSec) implements Serializable {}
 
     public record CollectiveSpec(int timeoutSec, String rendezvous) implements Serializable {}
+
+    /**
+     * Scheduled retraining ({@code syncbn retrain}); ignored by {@code syncbn train}.
+     *
+     * @param registry        model registry root: a local directory or a Hadoop FileSystem URI
+     * @param model           the model's name in the registry ("" = the job's name)
+     * @param snapshotRoot    directory whose sub-directories are data snapshots
+     * @param snapshotPattern "" = the newest (greatest-named) snapshot; else a sub-directory name with
+     *                        {@code {DateTimeFormatter pattern}} placeholders resolved for the run date
+     * @param holdoutDir      directory of the holdout (test) files; "" = the snapshot's own test files
+     * @param maxRegression   how much holdout accuracy a candidate may lose against CURRENT and still be promoted
+     * @param lockStaleSec    a lock whose holder has not refreshed it for this long is stale
+     */
+    public record RetrainSpec(String registry, String model, String snapshotRoot, String snapshotPattern,
+                              String holdoutDir, double maxRegression, int lockStaleSec) implements Serializable {}
 
     /** The BN mode, parsed. */
     public org.syncbn.bn.BnMode bnMode() {

@@ -236,6 +236,14 @@ public final class JobSpecLoader {
         JobSpec.CollectiveSpec collective = new JobSpec.CollectiveSpec(
                 r.integer("collective.timeoutSec", 1, 86_400),
                 r.choice("collective.rendezvous", RENDEZVOUS));
+        JobSpec.RetrainSpec retrain = new JobSpec.RetrainSpec(
+                r.nonEmptyString("retrain.registry"),
+                retrainModel(r),
+                r.string("retrain.snapshotRoot"),
+                r.string("retrain.snapshotPattern"),
+                r.string("retrain.holdoutDir"),
+                r.real("retrain.maxRegression", x -> x >= 0 && x <= 1, "a number in [0, 1]"),
+                r.integer("retrain.lockStaleSec", 10, 7 * 86_400));
         r.checkAllRead(defaults.root());
 
         BnMode mode = BnMode.parse(bn.mode());
@@ -244,14 +252,25 @@ public final class JobSpecLoader {
                     + ", but train.workers = " + train.workers());
         }
         JobSpec unrendered = new JobSpec(name, seed, dtype, data, model, bn, train, optim, checkpoint, spark,
-                collective, "");
+                collective, retrain, "");
         return new JobSpec(name, seed, dtype, data, model, bn, train, optim, checkpoint, spark, collective,
-                render(unrendered));
+                retrain, render(unrendered));
     }
 
     /** BatchNorm statistics mode in its canonical spelling (see {@link BnMode}). */
     private static String bnMode(Reader r) {
         return r.matching("bn.mode", text -> BnMode.parse(text).toString(), BnMode.EXPECTED);
+    }
+
+    /** A registry model name: empty (the job's name) or a name usable as a directory. */
+    private static String retrainModel(Reader r) {
+        String expected = "\"\" (the job's name) or a string of letters, digits, '.', '_' or '-'";
+        return r.matching("retrain.model", text -> {
+            if (!text.isEmpty() && (!NAME.matcher(text).matches() || text.startsWith("."))) {
+                throw new IllegalArgumentException(text);
+            }
+            return text;
+        }, expected);
     }
 
     /** Rejects keys that defaults.conf does not have, and sections replaced by a non-object. */
@@ -305,6 +324,11 @@ public final class JobSpecLoader {
         root.put("spark", section("master", s.spark().master(), "slotWaitSec", s.spark().slotWaitSec()));
         root.put("collective", section("timeoutSec", s.collective().timeoutSec(),
                 "rendezvous", s.collective().rendezvous()));
+        JobSpec.RetrainSpec rt = s.retrain();
+        root.put("retrain", section("registry", rt.registry(), "model", rt.model(),
+                "snapshotRoot", rt.snapshotRoot(), "snapshotPattern", rt.snapshotPattern(),
+                "holdoutDir", rt.holdoutDir(), "maxRegression", rt.maxRegression(),
+                "lockStaleSec", rt.lockStaleSec()));
         return ConfigValueFactory.fromMap(root).render(HOCON_RENDER);
     }
 

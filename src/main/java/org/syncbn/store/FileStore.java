@@ -44,6 +44,13 @@ public interface FileStore {
     /** Replaces {@code name} atomically with what {@code writer} puts in a temporary file. */
     void write(String name, LocalWriter writer);
 
+    /**
+     * Creates {@code name} holding {@code text} only if no entry of that name exists; false when
+     * one does. The check and the creation are one atomic step on local disks and HDFS (a lock can
+     * be taken with it); on object stores without conditional writes (older s3a) it is not.
+     */
+    boolean createNew(String name, String text);
+
     /** Hands {@code reader} a local file holding {@code name}'s content. */
     <T> T read(String name, LocalReader<T> reader);
 

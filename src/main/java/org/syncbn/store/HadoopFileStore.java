@@ -100,6 +100,27 @@ public final class HadoopFileStore implements FileStore {
     }
 
     @Override
+    public boolean createNew(String name, String text) {
+        org.apache.hadoop.fs.Path target = new org.apache.hadoop.fs.Path(dir, name);
+        try {
+            FileSystem fs = fs();
+            fs.mkdirs(dir);
+            // create(overwrite=false) is an atomic create-if-absent on HDFS (the NameNode decides)
+            try (org.apache.hadoop.fs.FSDataOutputStream out = fs.create(target, false)) {
+                out.write(text.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            }
+            return true;
+        } catch (org.apache.hadoop.fs.FileAlreadyExistsException e) {
+            return false;
+        } catch (IOException e) {
+            if (exists(name)) {
+                return false;   // some file systems report the clash as a plain IOException
+            }
+            throw new UncheckedIOException("cannot create " + target + ": " + e.getMessage(), e);
+        }
+    }
+
+    @Override
     public <T> T read(String name, LocalReader<T> reader) {
         org.apache.hadoop.fs.Path src = new org.apache.hadoop.fs.Path(dir, name);
         Path local = null;

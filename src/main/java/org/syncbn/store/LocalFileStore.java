@@ -41,6 +41,43 @@ public final class LocalFileStore implements FileStore {
     }
 
     @Override
+    public boolean createNew(String name, String text) {
+        Path target = dir.resolve(name);
+        Path tmp = null;
+        try {
+            Files.createDirectories(dir);
+            // complete content first, then a hard link: link creation fails atomically when the name
+            // exists, and a reader never sees the file half-written
+            tmp = Files.createTempFile(dir, "." + name + ".", ".tmp");
+            Files.writeString(tmp, text, java.nio.charset.StandardCharsets.UTF_8);
+            try {
+                Files.createLink(target, tmp);
+            } catch (UnsupportedOperationException | java.nio.file.FileSystemException e) {
+                if (e instanceof java.nio.file.FileAlreadyExistsException exists) {
+                    throw exists;
+                }
+                // no hard links here (some network and FUSE file systems): an exclusive create is
+                // still atomic, but a reader may briefly see the file empty
+                Files.writeString(target, text, java.nio.charset.StandardCharsets.UTF_8,
+                        java.nio.file.StandardOpenOption.CREATE_NEW, java.nio.file.StandardOpenOption.WRITE);
+            }
+            return true;
+        } catch (java.nio.file.FileAlreadyExistsException e) {
+            return false;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create " + target + ": " + e.getMessage(), e);
+        } finally {
+            if (tmp != null) {
+                try {
+                    Files.deleteIfExists(tmp);
+                } catch (IOException ignored) {
+                    // a hidden .tmp file never shadows the target
+                }
+            }
+        }
+    }
+
+    @Override
     public <T> T read(String name, LocalReader<T> reader) {
         Path f = dir.resolve(name);
         try {

@@ -22,4 +22,22 @@ public final class ModelExport {
         dir.write(MODEL_FILE, tmp -> ModelSerializer.writeModel(standard, tmp.toFile(), true));
         return dir.describe(MODEL_FILE);
     }
+
+    /** Reads a model.zip; {@code what} names it in the error when it is not one. */
+    public static MultiLayerNetwork read(java.nio.file.Path zip, String what) throws java.io.IOException {
+        try {
+            return ModelSerializer.restoreMultiLayerNetwork(zip.toFile(), true);
+        } catch (java.io.IOException | RuntimeException e) {
+            throw new java.io.IOException(what + " is not a DL4J MultiLayerNetwork zip: " + e.getMessage(), e);
+        }
+    }
+
+    /** Reads a local model.zip. */
+    public static MultiLayerNetwork read(java.nio.file.Path zip) {
+        try {
+            return read(zip, zip.toString());
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e.getMessage(), e);
+        }
+    }
 }

@@ -41,9 +41,17 @@ public final class TrainingJob {
      * @param progress   where the per-round progress lines go (stderr in the CLI)
      * @param afterRound extra driver-side hook after each round's bookkeeping (tests inject crashes)
      * @param fault      a worker failure to inject (tests), or null
+     * @param warmStart  a network whose parameters a new run starts from instead of a fresh
+     *                   initialisation (same architecture; standard or SyncBN layers), or null
      */
     public record Options(JobSpec spec, String out, boolean resume, PrintStream progress, RoundListener afterRound,
-                          FaultInjection fault) {
+                          FaultInjection fault, MultiLayerNetwork warmStart) {
+
+        /** A run from freshly initialised parameters. */
+        public Options(JobSpec spec, String out, boolean resume, PrintStream progress, RoundListener afterRound,
+                       FaultInjection fault) {
+            this(spec, out, resume, progress, afterRound, fault, null);
+        }
 
         /** A run without injected faults. */
         public Options(JobSpec spec, String out, boolean resume, PrintStream progress, RoundListener afterRound) {
@@ -102,6 +110,9 @@ public final class TrainingJob {
             MultiLayerNetwork master = checkpoint != null ? Checkpoint.network(out) : new MultiLayerNetwork(conf);
             if (checkpoint == null) {
                 master.init();
+                if (options.warmStart() != null) {
+                    WarmStart.apply(master, options.warmStart(), "the warm-start model");
+                }
             }
             ShardPlan plan = new ShardPlan(info.total(), workers, spec.train().batchPerWorker(), spec.seed(),
                     spec.data().shuffle());

@@ -24,7 +24,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 class JobSpecLoaderTest {
 
     private static final String TRAIN_KEYS = "batchPerWorker, epochs, evalEveryEpochs, roundAttempts, stepsPerRound, threadsPerWorker, workers";
-    private static final String TOP_KEYS = "bn, checkpoint, collective, data, dtype, model, name, optim, seed, spark, train";
+    private static final String TOP_KEYS = "bn, checkpoint, collective, data, dtype, model, name, optim, retrain, seed, spark, train";
 
     @TempDir
     Path dir;
@@ -76,6 +76,7 @@ class JobSpecLoaderTest {
                 new JobSpec.CheckpointSpec(0),
                 new JobSpec.SparkSpec("", 30),
                 new JobSpec.CollectiveSpec(120, "driver"),
+                new JobSpec.RetrainSpec("registry", "", "", "", "", 0.005, 600),
                 spec.resolvedHocon());
         assertEquals(documented, spec);
         assertEquals(128, spec.globalBatch());
@@ -222,6 +223,11 @@ class JobSpecLoaderTest {
                 Arguments.of("model.convKernel=0", "model.convKernel = 0: expected an integer in [1, 99]"),
                 Arguments.of("collective.timeoutSec=0", "collective.timeoutSec = 0: expected an integer in [1, 86400]"),
                 Arguments.of("collective.rendezvous=mpi", "collective.rendezvous = \"mpi\": expected one of driver, barrier"),
+                Arguments.of("retrain.maxRegression=1.5", "retrain.maxRegression = 1.5: expected a number in [0, 1]"),
+                Arguments.of("retrain.lockStaleSec=1", "retrain.lockStaleSec = 1: expected an integer in [10, 604800]"),
+                Arguments.of("retrain.registry=\"\"", "retrain.registry = \"\": expected a non-empty string"),
+                Arguments.of("retrain.model=\"a/b\"", "retrain.model = \"a/b\": expected \"\" (the job's name)"
+                        + " or a string of letters, digits, '.', '_' or '-'"),
                 Arguments.of("model.hidden=[]", "model.hidden = []: expected " + list),
                 Arguments.of("model.hidden=[64,0]", "model.hidden = [64,0]: expected " + list),
                 Arguments.of("model.activation=softmax",

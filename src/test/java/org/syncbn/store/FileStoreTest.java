@@ -45,6 +45,19 @@ class FileStoreTest {
         roundTrip(hadoop(tmp.resolve("b")));
     }
 
+    @Test
+    void createNewCreatesOnlyWhenTheNameIsFreeOnBothStores() {
+        for (FileStore store : List.of(new LocalFileStore(tmp.resolve("l")), hadoop(tmp.resolve("h")))) {
+            assertTrue(store.createNew("LOCK", "first"), store.location());
+            assertFalse(store.createNew("LOCK", "second"), store.location());
+            assertEquals("first", store.readString("LOCK"));
+            assertTrue(store.delete("LOCK"));
+            assertTrue(store.createNew("LOCK", "third"));
+            assertEquals("third", store.readString("LOCK"));
+            assertEquals(List.of("LOCK"), store.list().stream().filter(n -> !n.startsWith(".")).toList());
+        }
+    }
+
     private void roundTrip(FileStore store) {
         assertFalse(store.exists("x.txt"));
         assertEquals(List.of(), store.list());
