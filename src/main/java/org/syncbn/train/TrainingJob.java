@@ -98,13 +98,13 @@ public final class TrainingJob {
                         + " features and " + testInfo.labelSize() + " classes, training examples "
                         + info.featureSize() + " and " + info.labelSize());
             }
-            MultiLayerConfiguration conf = NetworkFactory.build(spec, info.featureSize());
+            ShardPlan plan = new ShardPlan(info.total(), workers, spec.train().batchPerWorker(), spec.seed(),
+                    spec.data().shuffle());
+            MultiLayerConfiguration conf = NetworkFactory.build(spec, info.featureSize(), plan.stepsPerEpoch());
             MultiLayerNetwork master = checkpoint != null ? Checkpoint.network(out) : new MultiLayerNetwork(conf);
             if (checkpoint == null) {
                 master.init();
             }
-            ShardPlan plan = new ShardPlan(info.total(), workers, spec.train().batchPerWorker(), spec.seed(),
-                    spec.data().shuffle());
             // the initialised network's JSON: DL4J's reader needs its recorded parameter names to
             // keep a BatchNorm variance parameterisation (useLogStd) as configured
             String confJson = master.getLayerWiseConfigurations().toJson();

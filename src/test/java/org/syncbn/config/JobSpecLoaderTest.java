@@ -72,7 +72,7 @@ class JobSpecLoaderTest {
                 new JobSpec.ModelSpec("mlp", List.of(256, 128), List.of(32, 64), 5, "relu", "xavier"),
                 new JobSpec.BnSpec("local", 0.9, 1e-5, true),
                 new JobSpec.TrainSpec(2, 64, 3, 47, 1, 3, 0),
-                new JobSpec.OptimSpec("adam", 1e-3, 0.9, 0.0),
+                new JobSpec.OptimSpec("adam", 1e-3, 0.9, 0.0, "none", 256, 0.0, "none", 0.1, List.of()),
                 new JobSpec.CheckpointSpec(0),
                 new JobSpec.SparkSpec("", 30),
                 new JobSpec.CollectiveSpec(120, "driver"),
