@@ -16,7 +16,9 @@ public final class Main {
             commands:
               train <job.conf> [--set key=value ...] [--out DIR] [--resume DIR]
                                        train a job on Spark (embedded local[W] unless spark-submit gives a master)
-              spec <job.conf> [--set key=value ...] [--base64]
+              sweep <sweep.conf> [--out DIR] [--set preset=NAME] [--set key=value ...]
+                                       run a grid of jobs one after another (resumable), tabulate results
+              spec <job.conf> [--set key=value ...] [--get key,...] [--base64]
                                        validate a job and print its resolved spec
               evaluate <model.zip> [--data DIR] [--set key=value ...]
                                        test-set accuracy and loss of a saved model, in inference mode
@@ -45,8 +47,9 @@ public final class Main {
                 case "train" -> TrainCommand.run(rest, out, err);
                 case "evaluate" -> EvaluateCommand.run(rest, out, err);
                 case "spec" -> SpecCommand.run(rest, out, err);
+                case "sweep" -> SweepCommand.run(rest, out, err);
                 default -> throw new SpecException("unknown command '" + argv[0]
-                        + "' (commands: train, evaluate, spec; see syncbn --help)");
+                        + "' (commands: train, evaluate, spec, sweep; see syncbn --help)");
             };
         } catch (Exception e) {   // Spark throws its checked SparkException without declaring it
             org.syncbn.train.ClusterCapacityException capacity = org.syncbn.train.ClusterCapacityException.findIn(e);

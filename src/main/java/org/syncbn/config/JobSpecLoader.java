@@ -89,6 +89,24 @@ public final class JobSpecLoader {
     }
 
     /**
+     * Like {@link #load(Path, List)} for a file that holds a job plus one extra top-level section
+     * ({@code section}, e.g. a sweep's grid) which is not part of the job.
+     */
+    public static JobSpec loadWithout(Path jobFile, String section, List<String> sets) {
+        Objects.requireNonNull(sets, "sets");
+        Config merged = ConfigFactory.empty();
+        for (String set : sets) {
+            merged = parseSet(set).withFallback(merged);
+        }
+        return build(merged.withFallback(parseJobFile(jobFile).withoutPath(section)));
+    }
+
+    /** The raw HOCON of {@code jobFile} (for sections that are not part of the job). */
+    public static Config parseFile(Path jobFile) {
+        return parseJobFile(jobFile);
+    }
+
+    /**
      * Rebuilds a spec from the text of {@link JobSpec#resolvedHocon()} (e.g. from a checkpoint),
      * layered over the current defaults; {@code fromResolved(s.resolvedHocon()).equals(s)}.
      *
