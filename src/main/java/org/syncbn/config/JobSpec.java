@@ -31,7 +31,11 @@ public record JobSpec(
     public record ModelSpec(String type, List<Integer> hidden, List<Integer> convChannels, int convKernel,
                             String activation, String weightInit) implements Serializable {}
 
-    public record BnSpec(String mode, double decay, double eps, boolean useLogStd) implements Serializable {}
+    /**
+     * @param preciseExamples PreciseBN after training over this many training examples (0 = off)
+     */
+    public record BnSpec(String mode, double decay, double eps, boolean useLogStd, long preciseExamples)
+            implements Serializable {}
 
     public record TrainSpec(int workers, int batchPerWorker, int epochs, int stepsPerRound,
                             int evalEveryEpochs, int roundAttempts, int threadsPerWorker) implements Serializable {}

@@ -235,7 +235,8 @@ public final class JobSpecLoader {
                 bnMode(r),
                 r.real("bn.decay", x -> x >= 0 && x < 1, "a number in [0, 1)"),
                 r.real("bn.eps", x -> x > 0, "a number > 0"),
-                r.bool("bn.useLogStd"));
+                r.bool("bn.useLogStd"),
+                r.integer("bn.precise.examples", 0, Integer.MAX_VALUE));
         JobSpec.TrainSpec train = new JobSpec.TrainSpec(
                 r.integer("train.workers", 1, MAX_WORKERS),
                 r.integer("train.batchPerWorker", 1, Integer.MAX_VALUE),
@@ -320,7 +321,8 @@ public final class JobSpecLoader {
         root.put("model", section("type", m.type(), "hidden", m.hidden(), "convChannels", m.convChannels(),
                 "convKernel", m.convKernel(), "activation", m.activation(), "weightInit", m.weightInit()));
         JobSpec.BnSpec b = s.bn();
-        root.put("bn", section("mode", b.mode(), "decay", b.decay(), "eps", b.eps(), "useLogStd", b.useLogStd()));
+        root.put("bn", section("mode", b.mode(), "decay", b.decay(), "eps", b.eps(), "useLogStd", b.useLogStd(),
+                "precise", section("examples", b.preciseExamples())));
         JobSpec.TrainSpec t = s.train();
         root.put("train", section("workers", t.workers(), "batchPerWorker", t.batchPerWorker(),
                 "epochs", t.epochs(), "stepsPerRound", t.stepsPerRound(), "evalEveryEpochs", t.evalEveryEpochs(),

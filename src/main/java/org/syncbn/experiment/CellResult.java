@@ -18,6 +18,7 @@ import java.util.Map;
  * @param bestAccuracy     best test accuracy over the evaluated epochs
  * @param finalLoss        test loss after the last epoch
  * @param bestLoss         lowest test loss over the evaluated epochs
+ * @param preciseAccuracy  test accuracy after PreciseBN (bn.precise.examples), NaN when off
  * @param samplesPerSec    training examples per second of training time
  * @param trainSec         training time (rounds only, continued across resumes)
  * @param wallSec          wall time of the cell in the run that finished it
@@ -27,16 +28,17 @@ import java.util.Map;
  */
 public record CellResult(int cell, String key, Map<String, String> assignment, String preset, int sgdBatch,
                          int normBatch, int epochs, long steps, double finalAccuracy, double bestAccuracy,
-                         double finalLoss, double bestLoss, double samplesPerSec, double trainSec, double wallSec,
+                         double finalLoss, double bestLoss, double preciseAccuracy, double samplesPerSec, double trainSec, double wallSec,
                          List<Double> trainLossCurve, List<Double> testAccuracyCurve, String spec) {
 
     /** The columns of results.csv after the axis columns. */
     static final List<String> CSV_COLUMNS = List.of("preset", "sgd_batch", "norm_batch", "epochs", "steps",
-            "final_test_accuracy", "best_test_accuracy", "final_test_loss", "best_test_loss", "samples_per_sec",
+            "final_test_accuracy", "best_test_accuracy", "final_test_loss", "best_test_loss", "precise_test_accuracy",
+            "samples_per_sec",
             "train_sec", "wall_sec");
 
     List<Object> csvValues() {
         return List.of(preset, sgdBatch, normBatch, epochs, steps, finalAccuracy, bestAccuracy, finalLoss, bestLoss,
-                samplesPerSec, trainSec, wallSec);
+                preciseAccuracy, samplesPerSec, trainSec, wallSec);
     }
 }

@@ -67,7 +67,11 @@ public final class SweepRunner {
     }
 
     static CellResult result(SweepSpec sweep, SweepSpec.Cell cell, JobSpec spec, FileStore dir, double wall) {
-        List<JsonNode> metrics = new MetricsLog(dir, TrainingJob.METRICS_FILE).read();
+        List<JsonNode> all = new MetricsLog(dir, TrainingJob.METRICS_FILE).read();
+        List<JsonNode> metrics = all.stream().filter(m -> m.has("epoch")).toList();
+        double precise = all.stream().filter(m -> m.has("precise_bn"))
+                .mapToDouble(m -> m.path("precise_bn").path("precise_test_accuracy").asDouble()).reduce((a, b) -> b)
+                .orElse(Double.NaN);
         if (metrics.isEmpty()) {
             throw new IllegalStateException("cell " + cell.key() + " finished without an evaluation in "
                     + dir.describe(TrainingJob.METRICS_FILE));
@@ -91,7 +95,7 @@ public final class SweepRunner {
         double trainSec = last.path("elapsed_sec").asDouble();
         return new CellResult(cell.index(), cell.key(), cell.assignment(), sweep.preset(), workers * b,
                 BnMode.parse(spec.bn().mode()).normalizationBatch(b, workers), epochs, steps,
-                last.path("test_accuracy").asDouble(), bestAcc, last.path("test_loss").asDouble(), bestLoss,
+                last.path("test_accuracy").asDouble(), bestAcc, last.path("test_loss").asDouble(), bestLoss, precise,
                 trainSec > 0 ? (double) epochs * examples / trainSec : Double.NaN, trainSec, wall,
                 trainLoss, testAcc, spec.resolvedHocon());
     }

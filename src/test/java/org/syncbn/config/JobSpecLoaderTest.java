@@ -70,7 +70,7 @@ class JobSpecLoaderTest {
                         "train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
                         "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz", 10, true, 0, 0),
                 new JobSpec.ModelSpec("mlp", List.of(256, 128), List.of(32, 64), 5, "relu", "xavier"),
-                new JobSpec.BnSpec("local", 0.9, 1e-5, true),
+                new JobSpec.BnSpec("local", 0.9, 1e-5, true, 0),
                 new JobSpec.TrainSpec(2, 64, 3, 47, 1, 3, 0),
                 new JobSpec.OptimSpec("adam", 1e-3, 0.9, 0.0, "none", 256, 0.0, "none", 0.1, List.of()),
                 new JobSpec.CheckpointSpec(0),

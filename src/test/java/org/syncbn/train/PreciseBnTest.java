@@ -93,4 +93,30 @@ class PreciseBnTest {
         assertArrayEquals(reference.params().toDoubleVector(), precise, 1e-10);
         assertArrayEquals(precise, net.params().toDoubleVector(), 0.0);
     }
+
+    @Test
+    void aJobWithPreciseBnExportsThePreciseStatisticsAndRecordsBothAccuracies(@org.junit.jupiter.api.io.TempDir Path tmp)
+            throws Exception {
+        JobSpec spec = JobSpecLoader.load(Path.of(System.getProperty("syncbn.projectDir", "."), "jobs/fashion-mlp.conf"),
+                List.of("data.dir=\"" + TestSpark.fashionMnistDir() + "\"", "data.maxTrainExamples=1280",
+                        "data.maxTestExamples=400", "model.hidden=[32]", "train.epochs=1", "bn.precise.examples=600"));
+        TrainingJob.Outcome o = TrainingJob.run(TestSpark.context(), new TrainingJob.Options(spec, tmp, false,
+                new java.io.PrintStream(new java.io.ByteArrayOutputStream()), null));
+        List<com.fasterxml.jackson.databind.JsonNode> metrics = new org.syncbn.store.MetricsLog(tmp.resolve("metrics.jsonl")).read();
+        com.fasterxml.jackson.databind.JsonNode p = metrics.get(metrics.size() - 1).get("precise_bn");
+        assertEquals(600, p.get("examples").asLong());
+        assertEquals(metrics.get(0).get("test_accuracy").asDouble(), p.get("ema_test_accuracy").asDouble());
+        assertEquals(o.lastEval().accuracy(), p.get("precise_test_accuracy").asDouble());
+        MultiLayerNetwork saved = org.deeplearning4j.util.ModelSerializer.restoreMultiLayerNetwork(
+                tmp.resolve("model.zip").toFile(), false);
+        assertArrayEquals(o.finalParams(), saved.params().toDoubleVector(), 0.0);
+        // the checkpoint holds the EMA statistics of training: PreciseBN changed only the BN statistics
+        MultiLayerNetwork ema = org.deeplearning4j.util.ModelSerializer.restoreMultiLayerNetwork(
+                tmp.resolve("checkpoint.zip").toFile(), false);
+        Layer bnSaved = saved.getLayer(1);
+        Layer bnEma = ema.getLayer(1);
+        assertArrayEquals(bnEma.getParam("gamma").toDoubleVector(), bnSaved.getParam("gamma").toDoubleVector(), 0.0);
+        assertEquals(false, java.util.Arrays.equals(bnEma.getParam("mean").toDoubleVector(),
+                bnSaved.getParam("mean").toDoubleVector()));
+    }
 }
