@@ -17,7 +17,11 @@ public final class Main {
             commands:
               train <job.conf> [--set key=value ...] [--out DIR] [--resume DIR]
                                        train a job on Spark (embedded local[W] unless spark-submit gives a master)
-              spec <job.conf> [--set key=value ...] [--base64]
+              precise-bn <model.zip> --examples N [--data DIR] [--out FILE]
+                                       PreciseBN statistics for a saved model; accuracy with EMA vs precise
+              sweep <sweep.conf> [--out DIR] [--set preset=NAME] [--set key=value ...]
+                                       run a grid of jobs one after another (resumable), tabulate results
+              spec <job.conf> [--set key=value ...] [--get key,...] [--base64]
                                        validate a job and print its resolved spec
               evaluate <model.zip> [--data DIR] [--set key=value ...]
                                        test-set accuracy and loss of a saved model, in inference mode
@@ -53,8 +57,10 @@ public final class Main {
                 case "spec" -> SpecCommand.run(rest, out, err);
                 case "retrain" -> RetrainCommand.run(rest, out, err);
                 case "registry" -> RegistryCommand.run(rest, out, err);
+                case "sweep" -> SweepCommand.run(rest, out, err);
+                case "precise-bn" -> PreciseBnCommand.run(rest, out, err);
                 default -> throw new SpecException("unknown command '" + argv[0]
-                        + "' (commands: train, evaluate, spec, retrain, registry; see syncbn --help)");
+                        + "' (commands: train, evaluate, spec, sweep, precise-bn, retrain, registry; see syncbn --help)");
             };
         } catch (Exception e) {   // Spark throws its checked SparkException without declaring it
             org.syncbn.train.ClusterCapacityException capacity = org.syncbn.train.ClusterCapacityException.findIn(e);

@@ -21,11 +21,18 @@ final class SparkSessions implements AutoCloseable {
     }
 
     static SparkSessions open(JobSpec spec) {
+        return open(spec.name(), spec.spark().master(), spec.train().workers());
+    }
+
+    /**
+     * A context for {@code name}: spark-submit's master if there is one, else {@code master}, else
+     * an embedded local[localSlots].
+     */
+    static SparkSessions open(String name, String master, int localSlots) {
         String owner = java.util.UUID.randomUUID().toString();
-        SparkConf conf = new SparkConf().setAppName("syncbn-" + spec.name()).set(OWNER_KEY, owner);
+        SparkConf conf = new SparkConf().setAppName("syncbn-" + name).set(OWNER_KEY, owner);
         if (!conf.contains("spark.master")) {
-            String master = spec.spark().master().isEmpty()
-                    ? "local[" + spec.train().workers() + "]" : spec.spark().master();
+            master = master.isEmpty() ? "local[" + localSlots + "]" : master;
             conf.setMaster(master);
             conf.setIfMissing("spark.ui.enabled", "false");
             conf.setIfMissing("spark.driver.host", "127.0.0.1");

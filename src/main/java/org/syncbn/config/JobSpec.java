@@ -32,12 +32,35 @@ public record JobSpec(
     public record ModelSpec(String type, List<Integer> hidden, List<Integer> convChannels, int convKernel,
                             String activation, String weightInit) implements Serializable {}
 
-    public record BnSpec(String mode, double decay, double eps, boolean useLogStd) implements Serializable {}
+    /**
+     * @param preciseExamples PreciseBN after training over this many training examples (0 = off)
+     */
+    public record BnSpec(String mode, double decay, double eps, boolean useLogStd, long preciseExamples)
+            implements Serializable {}
 
     public record TrainSpec(int workers, int batchPerWorker, int epochs, int stepsPerRound,
                             int evalEveryEpochs, int roundAttempts, int threadsPerWorker) implements Serializable {}
 
-    public record OptimSpec(String updater, double lr, double momentum, double l2) implements Serializable {}
+    /**
+     * The optimizer and its learning-rate rule (model.LearningRateSchedule has the formulas).
+     *
+     * @param lr           base learning rate, for a global batch of {@code baseBatch}
+     * @param lrScaling    none | linear | sqrt: how the rate grows with the global batch
+     * @param baseBatch    the global batch {@code lr} is meant for
+     * @param warmupEpochs epochs of linear warmup from lr to the scaled rate (0 = none)
+     * @param decay        none | step | cosine, after warmup
+     * @param decayFactor  step decay's factor per boundary
+     * @param decayEpochs  step decay's boundaries, in epochs
+     */
+    public record OptimSpec(String updater, double lr, double momentum, double l2, String lrScaling, int baseBatch,
+                            double warmupEpochs, String decay, double decayFactor, List<Double> decayEpochs)
+            implements Serializable {
+
+        /** Whether the rate changes over the run (otherwise it is the constant {@code lr}). */
+        public boolean hasSchedule() {
+            return !lrScaling.equals("none") || warmupEpochs > 0 || !decay.equals("none");
+        }
+    }
 
     public record CheckpointSpec(int everyRounds) implements Serializable {}
 

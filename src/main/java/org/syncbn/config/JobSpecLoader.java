@@ -60,6 +60,8 @@ public final class JobSpecLoader {
     private static final List<String> ACTIVATIONS = List.of("relu", "tanh", "sigmoid", "leakyrelu", "elu");
     private static final List<String> WEIGHT_INITS = List.of("xavier", "relu", "uniform");
     private static final List<String> UPDATERS = List.of("sgd", "nesterovs", "adam");
+    private static final List<String> LR_SCALINGS = List.of("none", "linear", "sqrt");
+    private static final List<String> LR_DECAYS = List.of("none", "step", "cosine");
 
     private static final ConfigRenderOptions HOCON_RENDER = ConfigRenderOptions.defaults()
             .setJson(false).setFormatted(true).setComments(false).setOriginComments(false);
@@ -84,6 +86,24 @@ public final class JobSpecLoader {
             merged = merged.withFallback(parseJobFile(jobFile));
         }
         return build(merged);
+    }
+
+    /**
+     * Like {@link #load(Path, List)} for a file that holds a job plus one extra top-level section
+     * ({@code section}, e.g. a sweep's grid) which is not part of the job.
+     */
+    public static JobSpec loadWithout(Path jobFile, String section, List<String> sets) {
+        Objects.requireNonNull(sets, "sets");
+        Config merged = ConfigFactory.empty();
+        for (String set : sets) {
+            merged = parseSet(set).withFallback(merged);
+        }
+        return build(merged.withFallback(parseJobFile(jobFile).withoutPath(section)));
+    }
+
+    /** The raw HOCON of {@code jobFile} (for sections that are not part of the job). */
+    public static Config parseFile(Path jobFile) {
+        return parseJobFile(jobFile);
     }
 
     /**
@@ -215,7 +235,8 @@ public final class JobSpecLoader {
                 bnMode(r),
                 r.real("bn.decay", x -> x >= 0 && x < 1, "a number in [0, 1)"),
                 r.real("bn.eps", x -> x > 0, "a number > 0"),
-                r.bool("bn.useLogStd"));
+                r.bool("bn.useLogStd"),
+                r.integer("bn.precise.examples", 0, Integer.MAX_VALUE));
         JobSpec.TrainSpec train = new JobSpec.TrainSpec(
                 r.integer("train.workers", 1, MAX_WORKERS),
                 r.integer("train.batchPerWorker", 1, Integer.MAX_VALUE),
@@ -228,7 +249,13 @@ public final class JobSpecLoader {
                 r.choice("optim.updater", UPDATERS),
                 r.real("optim.lr", x -> x > 0, "a finite number > 0"),
                 r.real("optim.momentum", x -> x >= 0 && x < 1, "a number in [0, 1)"),
-                r.real("optim.l2", x -> x >= 0, "a number >= 0"));
+                r.real("optim.l2", x -> x >= 0, "a number >= 0"),
+                r.choice("optim.lrScaling", LR_SCALINGS),
+                r.integer("optim.baseBatch", 1, Integer.MAX_VALUE),
+                r.real("optim.warmupEpochs", x -> x >= 0, "a number >= 0"),
+                r.choice("optim.decay", LR_DECAYS),
+                r.real("optim.decayFactor", x -> x > 0 && x <= 1, "a number in (0, 1]"),
+                r.nonNegativeRealList("optim.decayEpochs"));
         JobSpec.CheckpointSpec checkpoint = new JobSpec.CheckpointSpec(
                 r.integer("checkpoint.everyRounds", 0, Integer.MAX_VALUE));
         JobSpec.SparkSpec spark = new JobSpec.SparkSpec(r.string("spark.master"),
@@ -313,13 +340,16 @@ public final class JobSpecLoader {
         root.put("model", section("type", m.type(), "hidden", m.hidden(), "convChannels", m.convChannels(),
                 "convKernel", m.convKernel(), "activation", m.activation(), "weightInit", m.weightInit()));
         JobSpec.BnSpec b = s.bn();
-        root.put("bn", section("mode", b.mode(), "decay", b.decay(), "eps", b.eps(), "useLogStd", b.useLogStd()));
+        root.put("bn", section("mode", b.mode(), "decay", b.decay(), "eps", b.eps(), "useLogStd", b.useLogStd(),
+                "precise", section("examples", b.preciseExamples())));
         JobSpec.TrainSpec t = s.train();
         root.put("train", section("workers", t.workers(), "batchPerWorker", t.batchPerWorker(),
                 "epochs", t.epochs(), "stepsPerRound", t.stepsPerRound(), "evalEveryEpochs", t.evalEveryEpochs(),
                 "roundAttempts", t.roundAttempts(), "threadsPerWorker", t.threadsPerWorker()));
         JobSpec.OptimSpec o = s.optim();
-        root.put("optim", section("updater", o.updater(), "lr", o.lr(), "momentum", o.momentum(), "l2", o.l2()));
+        root.put("optim", section("updater", o.updater(), "lr", o.lr(), "momentum", o.momentum(), "l2", o.l2(),
+                "lrScaling", o.lrScaling(), "baseBatch", o.baseBatch(), "warmupEpochs", o.warmupEpochs(),
+                "decay", o.decay(), "decayFactor", o.decayFactor(), "decayEpochs", o.decayEpochs()));
         root.put("checkpoint", section("everyRounds", s.checkpoint().everyRounds()));
         root.put("spark", section("master", s.spark().master(), "slotWaitSec", s.spark().slotWaitSec()));
         root.put("collective", section("timeoutSec", s.collective().timeoutSec(),
@@ -514,6 +544,24 @@ public final class JobSpecLoader {
                 }
             }
             throw invalid(path, value, expected);
+        }
+
+        List<Double> nonNegativeRealList(String path) {
+            ConfigValue value = value(path);
+            String expected = "a list of numbers >= 0, e.g. [30, 60, 80] (may be empty)";
+            if (!(value instanceof ConfigList list)) {
+                throw invalid(path, value, expected);
+            }
+            List<Double> result = new ArrayList<>(list.size());
+            for (ConfigValue element : list) {
+                if (element.valueType() != com.typesafe.config.ConfigValueType.NUMBER
+                        || !(((Number) element.unwrapped()).doubleValue() >= 0)
+                        || Double.isInfinite(((Number) element.unwrapped()).doubleValue())) {
+                    throw invalid(path, value, expected);
+                }
+                result.add(((Number) element.unwrapped()).doubleValue());
+            }
+            return List.copyOf(result);
         }
 
         List<Integer> positiveIntList(String path) {

@@ -17,6 +17,7 @@ import org.nd4j.linalg.learning.config.Adam;
 import org.nd4j.linalg.learning.config.IUpdater;
 import org.nd4j.linalg.learning.config.Nesterovs;
 import org.nd4j.linalg.learning.config.Sgd;
+import org.nd4j.linalg.schedule.ISchedule;
 import org.nd4j.linalg.lossfunctions.LossFunctions;
 import org.syncbn.bn.BnConversion;
 import org.syncbn.bn.BnMode;
@@ -37,13 +38,25 @@ public final class NetworkFactory {
     private NetworkFactory() {
     }
 
-    /** The configuration for inputs of {@code numInputs} features. */
+    /**
+     * The configuration for inputs of {@code numInputs} features, for a job whose learning rate
+     * is constant ({@link JobSpec.OptimSpec#hasSchedule()} false).
+     */
     public static MultiLayerConfiguration build(JobSpec spec, int numInputs) {
+        if (spec.optim().hasSchedule()) {
+            throw new IllegalArgumentException("a learning-rate schedule needs the steps per epoch: use build(spec, "
+                    + "numInputs, stepsPerEpoch)");
+        }
+        return build(spec, numInputs, 1);
+    }
+
+    /** The configuration for inputs of {@code numInputs} features and {@code stepsPerEpoch} steps per epoch. */
+    public static MultiLayerConfiguration build(JobSpec spec, int numInputs, int stepsPerEpoch) {
         JobSpec.ModelSpec model = spec.model();
         NeuralNetConfiguration.ListBuilder list = new NeuralNetConfiguration.Builder()
                 .seed(spec.seed())
                 .dataType(dataType(spec))
-                .updater(updater(spec.optim()))
+                .updater(updater(spec, stepsPerEpoch))
                 .weightInit(weightInit(model.weightInit()))
                 .l2(spec.optim().l2())
                 .list();
@@ -92,13 +105,33 @@ public final class NetworkFactory {
         return spec.dtype() == JobSpec.Dtype.DOUBLE ? DataType.DOUBLE : DataType.FLOAT;
     }
 
-    static IUpdater updater(JobSpec.OptimSpec optim) {
+    static IUpdater updater(JobSpec spec, int stepsPerEpoch) {
+        JobSpec.OptimSpec optim = spec.optim();
+        if (!optim.hasSchedule()) {
+            return switch (optim.updater()) {
+                case "sgd" -> new Sgd(optim.lr());
+                case "nesterovs" -> new Nesterovs(optim.lr(), optim.momentum());
+                case "adam" -> new Adam(optim.lr());
+                default -> throw new IllegalArgumentException("unknown updater " + optim.updater());
+            };
+        }
+        ISchedule lr = schedule(spec, stepsPerEpoch);
         return switch (optim.updater()) {
-            case "sgd" -> new Sgd(optim.lr());
-            case "nesterovs" -> new Nesterovs(optim.lr(), optim.momentum());
-            case "adam" -> new Adam(optim.lr());
+            case "sgd" -> new Sgd(lr);
+            case "nesterovs" -> new Nesterovs(lr, optim.momentum());
+            case "adam" -> new Adam(lr);
             default -> throw new IllegalArgumentException("unknown updater " + optim.updater());
         };
+    }
+
+    /** The job's learning-rate schedule (see {@link LearningRateSchedule} for the formulas). */
+    public static LearningRateSchedule schedule(JobSpec spec, int stepsPerEpoch) {
+        JobSpec.OptimSpec o = spec.optim();
+        int globalBatch = spec.train().workers() * spec.train().batchPerWorker();
+        double peak = o.lr() * LearningRateSchedule.scaling(o.lrScaling(), globalBatch, o.baseBatch());
+        return new LearningRateSchedule(o.lr(), peak, (int) Math.round(o.warmupEpochs() * stepsPerEpoch),
+                spec.train().epochs() * stepsPerEpoch, stepsPerEpoch, o.decay(), o.decayFactor(),
+                o.decayEpochs().stream().mapToDouble(Double::doubleValue).toArray());
     }
 
     static Activation activation(String name) {

@@ -14,6 +14,7 @@ import org.syncbn.data.ShardInfo;
 import org.syncbn.data.ShardPlan;
 import org.syncbn.data.ShardedRdds;
 import org.syncbn.eval.EvalResult;
+import org.syncbn.eval.Evaluator;
 import org.syncbn.model.NetworkFactory;
 import org.syncbn.store.Checkpoint;
 import org.syncbn.store.FileStore;
@@ -106,7 +107,9 @@ public final class TrainingJob {
                         + " features and " + testInfo.labelSize() + " classes, training examples "
                         + info.featureSize() + " and " + info.labelSize());
             }
-            MultiLayerConfiguration conf = NetworkFactory.build(spec, info.featureSize());
+            ShardPlan plan = new ShardPlan(info.total(), workers, spec.train().batchPerWorker(), spec.seed(),
+                    spec.data().shuffle());
+            MultiLayerConfiguration conf = NetworkFactory.build(spec, info.featureSize(), plan.stepsPerEpoch());
             MultiLayerNetwork master = checkpoint != null ? Checkpoint.network(out) : new MultiLayerNetwork(conf);
             if (checkpoint == null) {
                 master.init();
@@ -114,8 +117,6 @@ public final class TrainingJob {
                     WarmStart.apply(master, options.warmStart(), "the warm-start model");
                 }
             }
-            ShardPlan plan = new ShardPlan(info.total(), workers, spec.train().batchPerWorker(), spec.seed(),
-                    spec.data().shuffle());
             // the initialised network's JSON: DL4J's reader needs its recorded parameter names to
             // keep a BatchNorm variance parameterisation (useLogStd) as configured
             String confJson = master.getLayerWiseConfigurations().toJson();
@@ -137,6 +138,29 @@ public final class TrainingJob {
             TrainingState end = loop.run(train, start, endRound, book);
 
             book.loadInto(end);
+            double[] finalParams = end.params();
+            EvalResult finalEval = book.lastEval();
+            if (spec.bn().preciseExamples() > 0 && !PreciseBn.bnLayers(master).isEmpty()) {
+                long t0 = System.nanoTime();
+                finalParams = PreciseBn.recompute(sc, train, master, runId, threads, spec.bn().preciseExamples());
+                finalEval = Evaluator.evaluate(sc, test, runId, confJson, finalParams, threads);
+                EvalResult ema = book.lastEval() != null ? book.lastEval()
+                        : Evaluator.evaluate(sc, test, runId, confJson, end.params(), threads);
+                Map<String, Object> rec = new LinkedHashMap<>();
+                rec.put("round", endRound);   // after every training round: a resume at the end re-does it
+                Map<String, Object> p = new LinkedHashMap<>();
+                p.put("examples", Math.min(spec.bn().preciseExamples(), info.total()));
+                p.put("ema_test_accuracy", ema.accuracy());
+                p.put("precise_test_accuracy", finalEval.accuracy());
+                p.put("ema_test_loss", ema.meanLoss());
+                p.put("precise_test_loss", finalEval.meanLoss());
+                p.put("sec", (System.nanoTime() - t0) / 1e9);
+                rec.put("precise_bn", p);
+                metrics.append(rec);
+                options.progress().printf(java.util.Locale.ROOT,
+                        "PreciseBN over %d examples: test accuracy %.4f (running statistics: %.4f)%n",
+                        Math.min(spec.bn().preciseExamples(), info.total()), finalEval.accuracy(), ema.accuracy());
+            }
             String model = ModelExport.write(out, master);
             Map<String, Object> prov = new LinkedHashMap<>();
             prov.put("job", spec.name());
@@ -152,7 +176,7 @@ public final class TrainingJob {
             prov.put("final_metrics", book.lastRecord());
             prov.put("spec", spec.resolvedHocon());
             Provenance.write(out, prov);
-            return new Outcome(out, model, end.params(), book.lastEval(), endRound);
+            return new Outcome(out, model, finalParams, finalEval, endRound);
         } finally {
             train.unpersist(false);
             test.unpersist(false);

@@ -1,0 +1,121 @@
+package org.syncbn.experiment;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.syncbn.config.SpecException;
+import org.syncbn.store.LocalFileStore;
+import org.syncbn.testing.TestSpark;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class SweepRunnerTest {
+    @TempDir
+    Path tmp;
+
+    private Path sweepFile(String axes) throws Exception {
+        Path f = tmp.resolve("tiny-sweep.conf");
+        Files.writeString(f, """
+                name = tiny-sweep
+                data { dir = "%s", maxTrainExamples = 640, maxTestExamples = 200 }
+                model.hidden = [16]
+                train { workers = 2, batchPerWorker = 32, epochs = 1, stepsPerRound = 5 }
+                sweep {
+                  axes = [ %s ]
+                  presets { default { train.epochs = 1 }, longer { train.epochs = 2 } }
+                }
+                """.formatted(TestSpark.fashionMnistDir(), axes));
+        return f;
+    }
+
+    private String run(SweepSpec sweep, Path out) {
+        ByteArrayOutputStream progress = new ByteArrayOutputStream();
+        new SweepRunner(TestSpark.context(), new PrintStream(progress, true, StandardCharsets.UTF_8))
+                .run(sweep, new LocalFileStore(out));
+        return progress.toString(StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void cellsAreTheCartesianProductOfTheAxesFirstAxisSlowest() throws Exception {
+        SweepSpec s = SweepSpecLoader.load(sweepFile(
+                "{ key = train.workers, values = [1, 2] }, { key = bn.mode, values = [sync, \"ghost:4\"] }"), List.of());
+        assertEquals(List.of("train.workers=1,bn.mode=sync", "train.workers=1,bn.mode=\"ghost:4\"",
+                        "train.workers=2,bn.mode=sync", "train.workers=2,bn.mode=\"ghost:4\""),
+                s.cells().stream().map(SweepSpec.Cell::key).toList());
+        assertEquals("default", s.preset());
+        assertEquals(List.of("train.epochs=1"), s.commonSets());
+        assertEquals(List.of("train.epochs=2"), SweepSpecLoader.load(sweepFile("{ key = seed, values = [1] }"),
+                List.of("preset=longer")).commonSets());
+    }
+
+    @Test
+    void aTwoCellSweepWritesItsTablesAndARerunSkipsFinishedCells() throws Exception {
+        SweepSpec sweep = SweepSpecLoader.load(sweepFile("{ key = bn.mode, values = [sync, local] }"), List.of());
+        Path out = tmp.resolve("out");
+        String first = run(sweep, out);
+        assertTrue(first.contains("2 cells, 0 done, 2 to run") && first.contains("sweep: cell 2/2"), first);
+
+        List<CellResult> rows = new SweepResults(new LocalFileStore(out)).read();
+        assertEquals(2, rows.size());
+        CellResult sync = rows.get(0);
+        CellResult local = rows.get(1);
+        assertEquals("bn.mode=sync", sync.key());
+        assertEquals(64, sync.sgdBatch());
+        assertEquals(64, sync.normBatch(), "sync normalises over both workers' 32");
+        assertEquals(32, local.normBatch());
+        assertEquals(10, sync.steps(), "640 examples / (2 x 32) per step, 1 epoch");
+        assertTrue(sync.finalAccuracy() > 0.1 && sync.bestAccuracy() >= sync.finalAccuracy());
+        assertEquals(1, sync.trainLossCurve().size());
+        assertTrue(sync.spec().contains("mode=sync"));
+        assertTrue(Files.exists(out.resolve("cells").resolve("cell-000-bn.mode=sync").resolve("model.zip")));
+
+        List<String> csv = Files.readAllLines(out.resolve("results.csv"));
+        assertEquals(3, csv.size());
+        assertTrue(csv.get(0).startsWith("cell,bn.mode,preset,sgd_batch,norm_batch,epochs,steps,final_test_accuracy"),
+                csv.get(0));
+        assertTrue(csv.get(1).startsWith("0,sync,default,64,64,1,10,"), csv.get(1));
+        assertTrue(csv.get(2).startsWith("1,local,default,64,32,1,10,"), csv.get(2));
+
+        String jsonl = Files.readString(out.resolve("results.jsonl"));
+        String again = run(sweep, out);
+        assertTrue(again.contains("2 cells, 2 done, 0 to run"), again);
+        assertEquals(jsonl, Files.readString(out.resolve("results.jsonl")), "nothing re-ran");
+    }
+
+    @Test
+    void aCellMissingFromTheResultsRunsAgainFromItsCheckpoint() throws Exception {
+        SweepSpec sweep = SweepSpecLoader.load(sweepFile("{ key = bn.mode, values = [sync, local] }"), List.of());
+        Path out = tmp.resolve("out");
+        run(sweep, out);
+        // as if the run died after cell 2's training but before its row was written
+        List<String> lines = Files.readAllLines(out.resolve("results.jsonl"));
+        Files.writeString(out.resolve("results.jsonl"), lines.get(0) + "\n");
+        String again = run(sweep, out);
+        assertTrue(again.contains("2 cells, 1 done, 1 to run"), again);
+        List<CellResult> rows = new SweepResults(new LocalFileStore(out)).read();
+        assertEquals(List.of("bn.mode=sync", "bn.mode=local"), rows.stream().map(CellResult::key).toList());
+        assertEquals(lines.get(1).replaceAll("\"wallSec\":[^,]*,", ""),
+                Files.readAllLines(out.resolve("results.jsonl")).get(1).replaceAll("\"wallSec\":[^,]*,", ""),
+                "the resumed cell reports the same results");
+    }
+
+    @Test
+    void aBadValueInAnyCellFailsBeforeAnythingRunsNamingTheCell() throws Exception {
+        SpecException e = assertThrows(SpecException.class, () -> SweepSpecLoader.load(
+                sweepFile("{ key = bn.mode, values = [sync, bogus] }"), List.of()));
+        assertTrue(e.getMessage().contains("cell bn.mode=bogus") && e.getMessage().contains("bn.mode"), e.getMessage());
+        e = assertThrows(SpecException.class, () -> SweepSpecLoader.load(
+                sweepFile("{ key = bn.mode, values = [sync] }"), List.of("preset=nope")));
+        assertTrue(e.getMessage().contains("preset = nope: no such preset (known: default, longer)"), e.getMessage());
+        e = assertThrows(SpecException.class, () -> SweepSpecLoader.load(sweepFile("{ key = bn.mode }"), List.of()));
+        assertTrue(e.getMessage().contains("sweep.axes[0]"), e.getMessage());
+    }
+}
