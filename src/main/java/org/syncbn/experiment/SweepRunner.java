@@ -63,7 +63,9 @@ public final class SweepRunner {
             progress.printf(Locale.ROOT, "sweep: cell %d/%d done in %s: test accuracy %.4f (best %.4f)%n",
                     cell.index() + 1, cells.size(), hms(wall), row.finalAccuracy(), row.bestAccuracy());
         }
-        return results.read();
+        List<CellResult> rows = results.read();
+        SweepReport.write(out, sweep, rows);
+        return rows;
     }
 
     static CellResult result(SweepSpec sweep, SweepSpec.Cell cell, JobSpec spec, FileStore dir, double wall) {

@@ -84,6 +84,13 @@ class SweepRunnerTest {
         assertTrue(csv.get(1).startsWith("0,sync,default,64,64,1,10,"), csv.get(1));
         assertTrue(csv.get(2).startsWith("1,local,default,64,32,1,10,"), csv.get(2));
 
+        String report = Files.readString(out.resolve("report.md"));
+        assertTrue(report.contains("| cell | bn.mode | SGD batch | norm batch |") && report.contains("| 1 | local | 64 | 32 |")
+                && report.contains("![error-vs-norm-batch](error-vs-norm-batch.png)"), report);
+        byte[] png = Files.readAllBytes(out.resolve("error-vs-norm-batch.png"));
+        assertTrue(png.length > 1000 && png[1] == 'P' && png[2] == 'N' && png[3] == 'G');
+        assertTrue(!Files.exists(out.resolve("error-vs-sgd-batch.png")), "one SGD batch: nothing to plot against");
+
         String jsonl = Files.readString(out.resolve("results.jsonl"));
         String again = run(sweep, out);
         assertTrue(again.contains("2 cells, 2 done, 0 to run"), again);
@@ -117,5 +124,22 @@ class SweepRunnerTest {
         assertTrue(e.getMessage().contains("preset = nope: no such preset (known: default, longer)"), e.getMessage());
         e = assertThrows(SpecException.class, () -> SweepSpecLoader.load(sweepFile("{ key = bn.mode }"), List.of()));
         assertTrue(e.getMessage().contains("sweep.axes[0]"), e.getMessage());
+    }
+
+    @Test
+    void theReadySweepsInJobsValidateInEveryCellAndPreset() {
+        Path jobs = Path.of(System.getProperty("syncbn.projectDir", "."), "jobs");
+        for (String name : List.of("bn-batch-sweep.conf", "large-batch-sweep.conf")) {
+            for (String preset : List.of("default", "full")) {
+                SweepSpec s = SweepSpecLoader.load(jobs.resolve(name), List.of("preset=" + preset));
+                assertTrue(s.cells().size() >= 8, name + " " + preset);
+            }
+        }
+        SweepSpec bn = SweepSpecLoader.load(jobs.resolve("bn-batch-sweep.conf"), List.of());
+        assertEquals(List.of(2, 4, 8, 16, 32, 64, 128, 256), bn.cells().stream().map(c -> {
+            org.syncbn.config.JobSpec spec = SweepSpecLoader.cellSpec(bn, c);
+            return org.syncbn.bn.BnMode.parse(spec.bn().mode()).normalizationBatch(spec.train().batchPerWorker(),
+                    spec.train().workers());
+        }).toList(), "normalisation batches at a fixed SGD batch of 256");
     }
 }
