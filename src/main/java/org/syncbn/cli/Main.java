@@ -18,8 +18,13 @@ public final class Main {
                                        train a job on Spark (embedded local[W] unless spark-submit gives a master)
               spec <job.conf> [--set key=value ...] [--base64]
                                        validate a job and print its resolved spec
-              evaluate <model.zip> [--data DIR] [--set key=value ...]
-                                       test-set accuracy and loss of a saved model, in inference mode
+              evaluate <model> [<input>] [--data DIR] [--png FILE] [--set key=value ...]
+                                       accuracy, loss, per-class precision/recall/F1 and confusion matrix
+                                       (text and PNG) of a saved model, in inference mode, on the IDX test
+                                       files or on a labelled CSV / LibSVM / Parquet table
+              predict <model> <input> <output> [--format F] [--id-cols A,B] [--features A,B]
+                                       batch scoring of a table to Parquet or CSV: id columns, predicted
+                                       class and class probabilities
 
             Run 'syncbn <command> --help' for a command's options.
             """;
@@ -45,8 +50,9 @@ public final class Main {
                 case "train" -> TrainCommand.run(rest, out, err);
                 case "evaluate" -> EvaluateCommand.run(rest, out, err);
                 case "spec" -> SpecCommand.run(rest, out, err);
+                case "predict" -> PredictCommand.run(rest, out, err);
                 default -> throw new SpecException("unknown command '" + argv[0]
-                        + "' (commands: train, evaluate, spec; see syncbn --help)");
+                        + "' (commands: train, evaluate, predict, spec; see syncbn --help)");
             };
         } catch (Exception e) {   // Spark throws its checked SparkException without declaring it
             org.syncbn.train.ClusterCapacityException capacity = org.syncbn.train.ClusterCapacityException.findIn(e);
