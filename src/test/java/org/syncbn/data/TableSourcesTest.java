@@ -130,7 +130,7 @@ class TableSourcesTest {
     void trainingJobOnCsvLearnsAndRecordsTheFilesItRead() throws Exception {
         Path out = dir.resolve("csv-run");
         TrainingJob.Outcome o = TrainingJob.run(TestSpark.context(), new TrainingJob.Options(
-                spec("csv", "train.csv", "test.csv"), out, false, new PrintStream(new ByteArrayOutputStream()), null));
+                spec("csv", "train.csv", "test.csv", "data.featureCols=[x1,x2,x3,x4]"), out, false, new PrintStream(new ByteArrayOutputStream()), null));
         assertTrue(o.lastEval().accuracy() > 0.8, "test accuracy " + o.lastEval().accuracy());
         assertEquals(200, o.lastEval().count());
         JsonNode prov = Json.mapper().readTree(Files.readString(out.resolve("provenance.json")));
