@@ -86,7 +86,7 @@ final class EvaluateCommand {
             SyncBnClassificationModel model = SavedModels.load(spark, modelPath)
                     .setFeaturesCol(TableInput.VECTOR_COL);
             Dataset<Row> table = input.read(spark, model.numFeatures());
-            Dataset<Row> scored = model.transform(input.vectors(table, true));
+            Dataset<Row> scored = model.transform(input.vectors(table, true, model.numFeatures()));
             EvalResult r = TableEvaluation.of(scored, input.label(), model.getProbabilityCol(), model.numClasses());
             out.print(EvalReport.text(r));
             writePng(r, modelPath, args.option("--png"), spark.sparkContext()::hadoopConfiguration, out);

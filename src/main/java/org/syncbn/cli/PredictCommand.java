@@ -64,7 +64,7 @@ final class PredictCommand {
                     .setFeaturesCol(TableInput.VECTOR_COL).setBatchSize(batch);
             Dataset<Row> table = input.read(spark, model.numFeatures());
             List<String> ids = input.idColumns(table);
-            Dataset<Row> scored = model.transform(input.vectors(table, false));
+            Dataset<Row> scored = model.transform(input.vectors(table, false, model.numFeatures()));
             List<Column> cols = new ArrayList<>();
             ids.forEach(id -> cols.add(col(id)));
             cols.add(col(model.getPredictionCol()).cast("int").as("prediction"));

@@ -64,11 +64,12 @@ record TableInput(String path, String format, List<String> features, List<String
     }
 
     /**
-     * Ids, then the label when {@code withLabel}, then the features as one vector column.
+     * Ids, then the label when {@code withLabel}, then the features as one vector column, which must
+     * hold {@code modelWidth} values.
      *
      * @throws SpecException naming the file and the column that is missing or of the wrong type
      */
-    Dataset<Row> vectors(Dataset<Row> table, boolean withLabel) {
+    Dataset<Row> vectors(Dataset<Row> table, boolean withLabel, int modelWidth) {
         List<String> idCols = idColumns(table);
         List<String> excluded = new ArrayList<>(idCols);
         boolean hasLabel = Arrays.asList(table.columns()).contains(label);
@@ -86,6 +87,14 @@ record TableInput(String path, String format, List<String> features, List<String
         if (withLabel) {
             keep.add(label);
         }
-        return FeatureVectors.of(table, cols, keep, VECTOR_COL);
+        Dataset<Row> vectors = FeatureVectors.of(table, cols, keep, VECTOR_COL);
+        // one row tells: a wrong feature count fails here, as bad input, not inside a scoring task
+        List<Row> first = vectors.select(VECTOR_COL).limit(1).collectAsList();
+        int width = first.isEmpty() ? modelWidth : ((org.apache.spark.ml.linalg.Vector) first.get(0).get(0)).size();
+        if (width != modelWidth) {
+            throw new SpecException(path + ": the features (" + String.join(", ", cols.features()) + ") are " + width
+                    + " values per row: the model expects " + modelWidth);
+        }
+        return vectors;
     }
 }
