@@ -26,14 +26,16 @@ public final class ConfusionMatrixImage {
     public static void writePng(long[][] confusion, String title, Path file) throws IOException {
         int k = confusion.length;
         int size = MARGIN + k * CELL + 20;
-        BufferedImage img = new BufferedImage(size, size + 10, BufferedImage.TYPE_INT_RGB);
+        Font titleFont = new Font(Font.SANS_SERIF, Font.BOLD, 13);
+        int width = Math.max(size, titleWidth(title, titleFont) + 16);
+        BufferedImage img = new BufferedImage(width, size + 10, BufferedImage.TYPE_INT_RGB);
         Graphics2D g = img.createGraphics();
         try {
             g.setRenderingHint(RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
             g.setColor(Color.WHITE);
             g.fillRect(0, 0, img.getWidth(), img.getHeight());
             g.setColor(Color.BLACK);
-            g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 13));
+            g.setFont(titleFont);
             g.drawString(title, 8, 18);
             g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 11));
             g.drawString("predicted →", MARGIN, 38);
@@ -63,6 +65,15 @@ public final class ConfusionMatrixImage {
         }
         if (!ImageIO.write(img, "png", file.toFile())) {
             throw new IOException("no PNG writer in this JVM");
+        }
+    }
+
+    private static int titleWidth(String title, Font font) {
+        Graphics2D g = new BufferedImage(1, 1, BufferedImage.TYPE_INT_RGB).createGraphics();
+        try {
+            return g.getFontMetrics(font).stringWidth(title);
+        } finally {
+            g.dispose();
         }
     }
 
