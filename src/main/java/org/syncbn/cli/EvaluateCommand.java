@@ -82,7 +82,7 @@ final class EvaluateCommand {
     private static int onTable(String modelPath, TableInput input, Args args, PrintStream out) {
         JobSpec spec = JobSpecLoader.load(null, args.sets());
         try (SparkSessions sessions = SparkSessions.open(spec)) {
-            SparkSession spark = SparkSession.builder().config(sessions.context().getConf()).getOrCreate();
+            SparkSession spark = SparkSession.builder().getOrCreate();
             SyncBnClassificationModel model = SavedModels.load(spark, modelPath)
                     .setFeaturesCol(TableInput.VECTOR_COL);
             Dataset<Row> table = input.read(spark, model.numFeatures());
@@ -124,9 +124,10 @@ final class EvaluateCommand {
             }
             test = test.subset(first);
         }
-        if (test.featureSize() != net.layerInputSize(0)) {
+        int width = org.syncbn.model.NetworkFactory.inputSize(net.getLayerWiseConfigurations());
+        if (test.featureSize() != width) {
             throw new SpecException("data " + spec.data().dir() + ": examples have " + test.featureSize()
-                    + " features, the model expects " + net.layerInputSize(0));
+                    + " features, the model expects " + width);
         }
         return Evaluator.evaluate(net, test);
     }

@@ -59,7 +59,7 @@ final class PredictCommand {
         int batch = batch(args.option("--batch"));
         JobSpec spec = JobSpecLoader.load(null, args.sets());
         try (SparkSessions sessions = SparkSessions.open(spec)) {
-            SparkSession spark = SparkSession.builder().config(sessions.context().getConf()).getOrCreate();
+            SparkSession spark = SparkSession.builder().getOrCreate();
             SyncBnClassificationModel model = SavedModels.load(spark, args.positionals().get(0))
                     .setFeaturesCol(TableInput.VECTOR_COL).setBatchSize(batch);
             Dataset<Row> table = input.read(spark, model.numFeatures());
@@ -69,7 +69,8 @@ final class PredictCommand {
             ids.forEach(id -> cols.add(col(id)));
             cols.add(col(model.getPredictionCol()).cast("int").as("prediction"));
             Column probs = org.apache.spark.ml.functions.vector_to_array(col(model.getProbabilityCol()), "float64");
-            for (int c = 0; c < model.numClasses(); c++) {
+            int classes = model.numClasses();
+            for (int c = 0; c < classes; c++) {
                 cols.add(probs.getItem(c).as("prob_" + c));
             }
             TableOutput.write(scored.select(cols.toArray(new Column[0])), outputFormat, output,

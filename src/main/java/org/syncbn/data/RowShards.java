@@ -1,6 +1,8 @@
 package org.syncbn.data;
 
 import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.storage.StorageLevel;
 import scala.Tuple2;
 
@@ -13,7 +15,7 @@ import java.util.List;
  * Shards examples read from a table by the rule the file sources follow ({@link ShardPlan}): the
  * table's row order is the file order, the seeded global order is applied to it, and position i
  * of that order goes to worker i mod W. The rows move between executors once; nothing passes
- * through the driver but the permutation.
+ * through the driver but the permutation (one int per row, broadcast).
  */
 public final class RowShards {
     private RowShards() {
@@ -35,9 +37,12 @@ public final class RowShards {
         for (int p = 0; p < order.length; p++) {
             position[order[p]] = p;
         }
+        // broadcast, not captured: a closure would ship the whole array with every task; kept alive
+        // (not destroyed) because a lost persisted shard is recomputed from it
+        Broadcast<int[]> positions = JavaSparkContext.fromSparkContext(rows.context()).broadcast(position);
         return rows.zipWithIndex()
                 .flatMapToPair(t -> {
-                    int p = position[Math.toIntExact(t._2())];
+                    int p = positions.value()[Math.toIntExact(t._2())];
                     return p < 0 ? Collections.emptyIterator()
                             : List.of(new Tuple2<>((long) p, t._1())).iterator();
                 })

@@ -31,20 +31,20 @@ public final class TableShardSource implements ShardSource {
 
     @Override
     public JavaRDD<Shard> training(JavaSparkContext sc, int workers, int maxExamples, long seed, boolean shuffle) {
-        return shards(sc, spec.trainFile(), 0, workers, maxExamples, seed, shuffle);
+        return shards(spec.trainFile(), 0, workers, maxExamples, seed, shuffle);
     }
 
     @Override
     public JavaRDD<Shard> test(JavaSparkContext sc, int workers, int maxExamples) {
         // a LibSVM test file need not use the last feature index: give it the training file's width
         int width = spec.format().equals("libsvm")
-                ? libsvmWidth(read(spark(sc), spec.trainFile(), 0), path(spec.trainFile())) : 0;
-        return shards(sc, spec.testFile(), width, workers, maxExamples, 0L, false);
+                ? libsvmWidth(read(spark(), spec.trainFile(), 0), path(spec.trainFile())) : 0;
+        return shards(spec.testFile(), width, workers, maxExamples, 0L, false);
     }
 
-    private JavaRDD<Shard> shards(JavaSparkContext sc, String file, int width, int workers, int maxExamples,
+    private JavaRDD<Shard> shards(String file, int width, int workers, int maxExamples,
                                   long seed, boolean shuffle) {
-        Dataset<Row> table = read(spark(sc), file, width);
+        Dataset<Row> table = read(spark(), file, width);
         FeatureColumns cols = FeatureColumns.of(path(file), table.schema(), spec.featureCols(), spec.labelCol(),
                 List.of());
         return RowShards.of(cols.examples(table, spec.numClasses()), workers, spec.numClasses(), maxExamples,
@@ -59,8 +59,9 @@ public final class TableShardSource implements ShardSource {
         return DataFiles.resolve(spec.dir(), file);
     }
 
-    private static SparkSession spark(JavaSparkContext sc) {
-        return SparkSession.builder().config(sc.getConf()).getOrCreate();
+    /** The session over the running context (getOrCreate never starts a second context). */
+    private static SparkSession spark() {
+        return SparkSession.builder().getOrCreate();
     }
 
     private static int libsvmWidth(Dataset<Row> table, String file) {

@@ -28,13 +28,14 @@ final class PartitionScorer implements Iterator<Row> {
     private final int numFeatures;
     private Iterator<Row> scored = java.util.Collections.emptyIterator();
 
-    PartitionScorer(Iterator<Row> rows, MultiLayerNetwork net, int featuresIndex, String featuresCol, int batchSize) {
+    PartitionScorer(Iterator<Row> rows, MultiLayerNetwork net, int numFeatures, int featuresIndex, String featuresCol,
+                    int batchSize) {
         this.rows = rows;
         this.net = net;
         this.featuresIndex = featuresIndex;
         this.featuresCol = featuresCol;
         this.batchSize = batchSize;
-        this.numFeatures = (int) net.layerInputSize(0);
+        this.numFeatures = numFeatures;
     }
 
     @Override

@@ -15,7 +15,6 @@ import org.apache.spark.ml.util.MLWriter;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.types.StructType;
-import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 
 /**
  * A trained SyncBN network as a Spark ML {@link Model}: {@code transform} appends the predicted
@@ -29,6 +28,8 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 public final class SyncBnClassificationModel extends Model<SyncBnClassificationModel> implements MLWritable {
     private final String uid;
     private final TrainedNetwork network;
+    private final int numFeatures;
+    private final int numClasses;
     private final Param<String> featuresCol;
     private final Param<String> predictionCol;
     private final Param<String> probabilityCol;
@@ -43,6 +44,8 @@ public final class SyncBnClassificationModel extends Model<SyncBnClassificationM
         this.batchSize = new IntParam(this, "batchSize", "rows per network call when scoring (>= 1)",
                 ParamValidators.gtEq(1));
         this.network = network;
+        this.numFeatures = network.numFeatures();
+        this.numClasses = network.numClasses();
         setDefault(featuresCol, "features");
         setDefault(predictionCol, "prediction");
         setDefault(probabilityCol, "probability");
@@ -117,12 +120,11 @@ public final class SyncBnClassificationModel extends Model<SyncBnClassificationM
     }
 
     public int numFeatures() {
-        return (int) network.network().layerInputSize(0);
+        return numFeatures;
     }
 
     public int numClasses() {
-        MultiLayerNetwork net = network.network();
-        return (int) net.layerSize(net.getnLayers() - 1);
+        return numClasses;
     }
 
     @Override
@@ -141,8 +143,9 @@ public final class SyncBnClassificationModel extends Model<SyncBnClassificationM
         int featuresIndex = df.schema().fieldIndex(getFeaturesCol());
         String column = getFeaturesCol();
         int batch = getBatchSize();
+        int width = numFeatures;
         JavaRDD<Row> scored = df.javaRDD().mapPartitions(rows -> rows.hasNext()
-                ? new PartitionScorer(rows, shared.value().network(), featuresIndex, column, batch)
+                ? new PartitionScorer(rows, shared.value().network(), width, featuresIndex, column, batch)
                 : rows);
         return df.sparkSession().createDataFrame(scored, out);
     }

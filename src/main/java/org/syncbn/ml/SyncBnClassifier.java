@@ -14,6 +14,7 @@ import org.apache.spark.ml.util.DefaultParamsReader;
 import org.apache.spark.ml.util.DefaultParamsWritable;
 import org.apache.spark.ml.util.Identifiable;
 import org.apache.spark.ml.util.MLReader;
+import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.functions;
@@ -224,10 +225,10 @@ public final class SyncBnClassifier extends Estimator<SyncBnClassificationModel>
     public SyncBnClassificationModel fit(Dataset<?> dataset) {
         transformSchema(dataset.schema());
         Dataset<Row> df = dataset.toDF();
-        int classes = getNumClasses() > 0 ? getNumClasses() : classesIn(df);
+        int classes = classes(df);
         JobSpec spec = jobSpec(classes);
         JavaSparkContext sc = JavaSparkContext.fromSparkContext(df.sparkSession().sparkContext());
-        FeatureColumns cols = FeatureColumns.of("column", df.schema(), List.of(getFeaturesCol()), getLabelCol(),
+        FeatureColumns cols = FeatureColumns.of("training data", df.schema(), List.of(getFeaturesCol()), getLabelCol(),
                 List.of());
         JavaRDD<LabeledVector> rows = cols.examples(df, classes);
         JavaRDD<Shard> shards = RowShards.of(rows, spec.train().workers(), classes, 0, spec.seed(), true);
@@ -265,12 +266,38 @@ public final class SyncBnClassifier extends Estimator<SyncBnClassificationModel>
         return JobSpecLoader.load(null, sets);
     }
 
-    private int classesIn(Dataset<Row> df) {
-        Row max = df.agg(functions.max(functions.col(getLabelCol()))).first();
-        if (max.isNullAt(0)) {
-            throw new IllegalArgumentException("column '" + getLabelCol() + "' has no values: expected class indices");
+    /**
+     * The number of classes, after checking every label on the driver in one aggregation, so a bad
+     * label fails here naming its value instead of inside a training task.
+     */
+    private int classes(Dataset<Row> df) {
+        String name = getLabelCol();
+        Column label = functions.col(name).cast("double");
+        Row r = df.agg(functions.count(functions.lit(1)), functions.count(label), functions.min(label),
+                functions.max(label), functions.min(functions.when(label.notEqual(functions.floor(label)), label)))
+                .first();
+        long rows = r.getLong(0);
+        if (rows == 0) {
+            throw new IllegalArgumentException("the training data has no rows: expected labelled examples");
         }
-        return Math.max(2, (int) Math.floor(((Number) max.get(0)).doubleValue()) + 1);
+        if (r.getLong(1) != rows) {
+            throw new IllegalArgumentException("column '" + name + "' has " + (rows - r.getLong(1))
+                    + " null values: expected a class index in every row");
+        }
+        if (!r.isNullAt(4)) {
+            throw new IllegalArgumentException("column '" + name + "' holds " + r.getDouble(4)
+                    + ": expected whole class indices 0, 1, ...");
+        }
+        if (r.getDouble(2) < 0) {
+            throw new IllegalArgumentException("column '" + name + "' holds " + r.getDouble(2)
+                    + ": expected class indices >= 0");
+        }
+        int max = (int) r.getDouble(3);
+        if (getNumClasses() > 0 && max >= getNumClasses()) {
+            throw new IllegalArgumentException("column '" + name + "' holds " + r.getDouble(3)
+                    + ": expected class indices < numClasses = " + getNumClasses());
+        }
+        return getNumClasses() > 0 ? getNumClasses() : Math.max(2, max + 1);
     }
 
     private static String list(int[] values) {

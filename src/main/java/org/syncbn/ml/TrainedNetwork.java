@@ -3,6 +3,7 @@ package org.syncbn.ml;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.syncbn.bn.BnConversion;
+import org.syncbn.model.NetworkFactory;
 import org.syncbn.train.NetworkState;
 
 import java.io.Serializable;
@@ -18,6 +19,15 @@ public record TrainedNetwork(String confJson, double[] params) implements Serial
     public static TrainedNetwork of(MultiLayerNetwork net) {
         MultiLayerNetwork standard = BnConversion.toStandard(net);
         return new TrainedNetwork(standard.getLayerWiseConfigurations().toJson(), NetworkState.params(standard));
+    }
+
+    /** Flat features per example (h x w x channels for image networks). */
+    public int numFeatures() {
+        return NetworkFactory.inputSize(MultiLayerConfiguration.fromJson(confJson));
+    }
+
+    public int numClasses() {
+        return NetworkFactory.outputSize(MultiLayerConfiguration.fromJson(confJson));
     }
 
     /** A new network holding these parameters, for inference (no updater state). */

@@ -123,6 +123,19 @@ class MlPipelineTest {
     }
 
     @Test
+    void labelsThatAreNotClassIndicesAreRejectedBeforeTrainingNamingTheValue() {
+        Dataset<Row> assembled = new VectorAssembler().setInputCols(TinyTables.FEATURES).setOutputCol("features")
+                .transform(table);
+        Dataset<Row> fractional = assembled.withColumn("label",
+                functions.when(functions.col("id").equalTo(5), 1.5).otherwise(functions.col("label")));
+        assertEquals("column 'label' holds 1.5: expected whole class indices 0, 1, ...",
+                assertThrows(IllegalArgumentException.class, () -> classifier().fit(fractional)).getMessage());
+        assertEquals("column 'label' holds 2.0: expected class indices < numClasses = 2",
+                assertThrows(IllegalArgumentException.class, () -> classifier().setNumClasses(2).fit(assembled))
+                        .getMessage());
+    }
+
+    @Test
     void invalidParamValuesAreRejectedWhenSet() {
         assertThrows(IllegalArgumentException.class, () -> classifier().setWorkers(0));
         assertThrows(IllegalArgumentException.class, () -> classifier().setOptimizer("rmsprop"));
