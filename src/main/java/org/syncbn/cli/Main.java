@@ -23,8 +23,13 @@ public final class Main {
                                        run a grid of jobs one after another (resumable), tabulate results
               spec <job.conf> [--set key=value ...] [--get key,...] [--base64]
                                        validate a job and print its resolved spec
-              evaluate <model.zip> [--data DIR] [--set key=value ...]
-                                       test-set accuracy and loss of a saved model, in inference mode
+              evaluate <model> [<input>] [--data DIR] [--png FILE] [--set key=value ...]
+                                       accuracy, loss, per-class precision/recall/F1 and confusion matrix
+                                       (text and PNG) of a saved model, in inference mode, on the IDX test
+                                       files or on a labelled CSV / LibSVM / Parquet table
+              predict <model> <input> <output> [--format F] [--id-cols A,B] [--features A,B]
+                                       batch scoring of a table to Parquet or CSV: id columns, predicted
+                                       class and class probabilities
               retrain <job.conf> [--set key=value ...] [--date YYYY-MM-DD] [--force]
                                        scheduled retrain into the model registry: warm start from CURRENT,
                                        evaluation gate, atomic promotion (exit 0 promoted, 3 kept, 2, 1)
@@ -55,12 +60,14 @@ public final class Main {
                 case "train" -> TrainCommand.run(rest, out, err);
                 case "evaluate" -> EvaluateCommand.run(rest, out, err);
                 case "spec" -> SpecCommand.run(rest, out, err);
+                case "predict" -> PredictCommand.run(rest, out, err);
                 case "retrain" -> RetrainCommand.run(rest, out, err);
                 case "registry" -> RegistryCommand.run(rest, out, err);
                 case "sweep" -> SweepCommand.run(rest, out, err);
                 case "precise-bn" -> PreciseBnCommand.run(rest, out, err);
                 default -> throw new SpecException("unknown command '" + argv[0]
-                        + "' (commands: train, evaluate, spec, sweep, precise-bn, retrain, registry; see syncbn --help)");
+                        + "' (commands: train, evaluate, predict, spec, sweep, precise-bn, retrain, registry;"
+                        + " see syncbn --help)");
             };
         } catch (Exception e) {   // Spark throws its checked SparkException without declaring it
             org.syncbn.train.ClusterCapacityException capacity = org.syncbn.train.ClusterCapacityException.findIn(e);

@@ -6,9 +6,8 @@ import org.deeplearning4j.util.ModelSerializer;
 import org.syncbn.config.JobSpec;
 import org.syncbn.config.JobSpecLoader;
 import org.syncbn.config.SpecException;
-import org.syncbn.data.IdxDataSource;
 import org.syncbn.data.Shard;
-import org.syncbn.data.ShardedRdds;
+import org.syncbn.data.ShardSource;
 import org.syncbn.eval.EvalResult;
 import org.syncbn.eval.Evaluator;
 import org.syncbn.store.FileStore;
@@ -32,7 +31,8 @@ final class PreciseBnCommand {
 
               <model.zip>         a model saved by 'syncbn train' (or any DL4J MultiLayerNetwork zip with BN)
               --examples N        training examples to compute the statistics over
-              --data DIR          directory (or URI) of the IDX files (default: data.dir of conf/defaults.conf)
+              --data DIR          directory (or URI) of the data files (default: data.dir of conf/defaults.conf);
+                                  tables: --set data.format=csv --set data.trainFile=... --set data.testFile=...
               --out FILE          where the model with precise statistics goes (default: model-precise.zip
                                   beside the input); a local path or a Hadoop FileSystem URI
               --set key=value     data and run keys, e.g. --set train.workers=4 (workers, default 2),
@@ -82,10 +82,10 @@ final class PreciseBnCommand {
         int workers = spec.train().workers();
         String runId = "precise-bn-" + System.nanoTime();
         try (SparkSessions spark = SparkSessions.open("precise-bn", spec.spark().master(), workers)) {
-            IdxDataSource source = new IdxDataSource(spec.data());
-            JavaRDD<Shard> train = ShardedRdds.training(spark.context(), source, workers,
-                    spec.data().maxTrainExamples(), spec.seed(), spec.data().shuffle());
-            JavaRDD<Shard> test = ShardedRdds.test(spark.context(), source, workers, spec.data().maxTestExamples());
+            ShardSource source = ShardSource.of(spec.data());
+            JavaRDD<Shard> train = source.training(spark.context(), workers, spec.data().maxTrainExamples(),
+                    spec.seed(), spec.data().shuffle());
+            JavaRDD<Shard> test = source.test(spark.context(), workers, spec.data().maxTestExamples());
             try {
                 int threads = Math.max(1, Runtime.getRuntime().availableProcessors() / workers);
                 String confJson = net.getLayerWiseConfigurations().toJson();

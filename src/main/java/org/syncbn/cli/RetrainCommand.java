@@ -56,6 +56,10 @@ final class RetrainCommand {
                     + " (usage: syncbn retrain <job.conf> [--set key=value ...])");
         }
         JobSpec spec = JobSpecLoader.load(Path.of(args.positionals().get(0)), args.sets());
+        if (spec.data().isTable()) {
+            throw new SpecException("retrain: data.format = " + spec.data().format()
+                    + ": retraining reads IDX snapshots (expected data.format = idx)");
+        }
         LocalDate date = date(args.option("--date"));
         int keptExit = keptExit(args.option("--kept-exit"));
         try (SparkSessions spark = SparkSessions.open(spec)) {

@@ -25,9 +25,21 @@ public record JobSpec(
 
     public enum Dtype { FLOAT, DOUBLE }
 
+    /**
+     * Where the examples come from. {@code idx} reads the four image/label files; the table formats
+     * (csv, libsvm, parquet) read {@code trainFile}/{@code testFile}, taking the label from
+     * {@code labelCol} and the features from {@code featureCols} (empty: every other column).
+     */
     public record DataSpec(String format, String dir, String trainImages, String trainLabels,
-                           String testImages, String testLabels, int numClasses, boolean shuffle,
-                           int maxTrainExamples, int maxTestExamples) implements Serializable {}
+                           String testImages, String testLabels, String trainFile, String testFile,
+                           List<String> featureCols, String labelCol, int numClasses, boolean shuffle,
+                           int maxTrainExamples, int maxTestExamples) implements Serializable {
+
+        /** Whether the data is a table (csv, libsvm, parquet) rather than IDX files. */
+        public boolean isTable() {
+            return !format.equals("idx");
+        }
+    }
 
     public record ModelSpec(String type, List<Integer> hidden, List<Integer> convChannels, int convKernel,
                             String activation, String weightInit) implements Serializable {}

@@ -54,7 +54,7 @@ public final class JobSpecLoader {
     private static final int MAX_SHOWN_VALUE = 80;
 
     private static final List<String> DTYPES = List.of("float", "double");
-    private static final List<String> DATA_FORMATS = List.of("idx");
+    private static final List<String> DATA_FORMATS = List.of("idx", "csv", "libsvm", "parquet");
     private static final List<String> MODEL_TYPES = List.of("mlp", "cnn");
     private static final List<String> RENDEZVOUS = List.of("driver", "barrier");
     private static final List<String> ACTIVATIONS = List.of("relu", "tanh", "sigmoid", "leakyrelu", "elu");
@@ -220,6 +220,10 @@ public final class JobSpecLoader {
                 r.nonEmptyString("data.trainLabels"),
                 r.nonEmptyString("data.testImages"),
                 r.nonEmptyString("data.testLabels"),
+                r.string("data.trainFile"),
+                r.string("data.testFile"),
+                r.stringList("data.featureCols"),
+                r.nonEmptyString("data.labelCol"),
                 r.integer("data.numClasses", 2, Integer.MAX_VALUE),
                 r.bool("data.shuffle"),
                 r.integer("data.maxTrainExamples", 0, Integer.MAX_VALUE),
@@ -273,6 +277,15 @@ public final class JobSpecLoader {
                 r.integer("retrain.lockStaleSec", 10, 7 * 86_400));
         r.checkAllRead(defaults.root());
 
+        if (data.isTable()) {
+            for (String key : List.of("trainFile", "testFile")) {
+                String file = key.equals("trainFile") ? data.trainFile() : data.testFile();
+                if (file.isEmpty()) {
+                    throw new SpecException("data." + key + " is empty: data.format = " + data.format()
+                            + " needs the " + (key.equals("trainFile") ? "training" : "test") + " file's name");
+                }
+            }
+        }
         BnMode mode = BnMode.parse(bn.mode());
         if (mode.kind() == BnMode.Kind.GROUP && train.workers() % mode.size() != 0) {
             throw new SpecException("bn.mode = " + mode + " needs train.workers divisible by " + mode.size()
@@ -334,6 +347,8 @@ public final class JobSpecLoader {
                 "format", d.format(), "dir", d.dir(),
                 "trainImages", d.trainImages(), "trainLabels", d.trainLabels(),
                 "testImages", d.testImages(), "testLabels", d.testLabels(),
+                "trainFile", d.trainFile(), "testFile", d.testFile(),
+                "featureCols", d.featureCols(), "labelCol", d.labelCol(),
                 "numClasses", d.numClasses(), "shuffle", d.shuffle(),
                 "maxTrainExamples", d.maxTrainExamples(), "maxTestExamples", d.maxTestExamples()));
         JobSpec.ModelSpec m = s.model();
@@ -577,6 +592,23 @@ public final class JobSpecLoader {
                     throw invalid(path, value, expected);
                 }
                 result.add(n.intValue());
+            }
+            return List.copyOf(result);
+        }
+
+        /** A list of non-empty strings, possibly empty. */
+        List<String> stringList(String path) {
+            ConfigValue value = value(path);
+            String expected = "a list of column names, e.g. [\"x1\", \"x2\"] (or [] for all)";
+            if (!(value instanceof ConfigList list)) {
+                throw invalid(path, value, expected);
+            }
+            List<String> result = new ArrayList<>(list.size());
+            for (ConfigValue element : list) {
+                if (element.valueType() != ConfigValueType.STRING || ((String) element.unwrapped()).isEmpty()) {
+                    throw invalid(path, value, expected);
+                }
+                result.add((String) element.unwrapped());
             }
             return List.copyOf(result);
         }

@@ -33,8 +33,8 @@ final class SnapshotCheck {
         }
         String dir = holdoutDir.isEmpty() ? data.dir() : holdoutDir;
         JobSpec.DataSpec h = new JobSpec.DataSpec(data.format(), dir, data.trainImages(), data.trainLabels(),
-                data.testImages(), data.testLabels(), data.numClasses(), data.shuffle(), data.maxTrainExamples(),
-                data.maxTestExamples());
+                data.testImages(), data.testLabels(), data.trainFile(), data.testFile(), data.featureCols(),
+                data.labelCol(), data.numClasses(), data.shuffle(), data.maxTrainExamples(), data.maxTestExamples());
         Examples holdout = new IdxDataSource(h).test();
         if (holdout.count() == 0) {
             throw new SpecException("holdout " + dir + ": " + data.testImages() + " holds no examples"

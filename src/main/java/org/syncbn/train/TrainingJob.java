@@ -7,12 +7,10 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.syncbn.config.JobSpec;
 import org.syncbn.config.JobSpecLoader;
 import org.syncbn.config.SpecException;
-import org.syncbn.data.DataSource;
-import org.syncbn.data.IdxDataSource;
 import org.syncbn.data.Shard;
 import org.syncbn.data.ShardInfo;
 import org.syncbn.data.ShardPlan;
-import org.syncbn.data.ShardedRdds;
+import org.syncbn.data.ShardSource;
 import org.syncbn.eval.EvalResult;
 import org.syncbn.eval.Evaluator;
 import org.syncbn.model.NetworkFactory;
@@ -88,16 +86,16 @@ public final class TrainingJob {
         if (checkpoint == null) {
             refuseToOverwrite(out);
         }
-        DataSource source = new IdxDataSource(spec.data());
+        ShardSource source = ShardSource.of(spec.data());
         Map<String, String> fingerprint = source.fingerprint();   // also fails fast on missing files
         int workers = spec.train().workers();
         int threads = spec.train().threadsPerWorker() > 0 ? spec.train().threadsPerWorker()
                 : threadsPerWorker(sc, workers);
         NativeThreads.apply(threads);
 
-        JavaRDD<Shard> train = ShardedRdds.training(sc, source, workers, spec.data().maxTrainExamples(),
-                spec.seed(), spec.data().shuffle());
-        JavaRDD<Shard> test = ShardedRdds.test(sc, source, workers, spec.data().maxTestExamples());
+        JavaRDD<Shard> train = source.training(sc, workers, spec.data().maxTrainExamples(), spec.seed(),
+                spec.data().shuffle());
+        JavaRDD<Shard> test = source.test(sc, workers, spec.data().maxTestExamples());
         String runId = checkpoint != null ? checkpoint.runId() : spec.name() + "-" + System.nanoTime();
         try {
             ShardInfo info = ShardInfo.of(train);

@@ -42,6 +42,11 @@ class MainTest {
         Result eval = run("evaluate", "--help");
         assertEquals(0, eval.code());
         assertTrue(eval.out().contains("--data DIR"));
+        assertTrue(eval.out().contains("--png FILE"));
+        Result predict = run("predict", "--help");
+        assertEquals(0, predict.code());
+        assertTrue(predict.out().contains("--id-cols"));
+        assertTrue(run("--help").out().contains("predict <model> <input> <output>"));
         assertEquals(2, run().code());
     }
 

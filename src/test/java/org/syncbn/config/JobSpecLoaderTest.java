@@ -68,7 +68,8 @@ class JobSpecLoaderTest {
         JobSpec documented = new JobSpec("job", 42L, JobSpec.Dtype.FLOAT,
                 new JobSpec.DataSpec("idx", "/usr/share/datasets/fashion-mnist",
                         "train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
-                        "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz", 10, true, 0, 0),
+                        "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz", "", "", List.of(), "label",
+                        10, true, 0, 0),
                 new JobSpec.ModelSpec("mlp", List.of(256, 128), List.of(32, 64), 5, "relu", "xavier"),
                 new JobSpec.BnSpec("local", 0.9, 1e-5, true, 0),
                 new JobSpec.TrainSpec(2, 64, 3, 47, 1, 3, 0),
@@ -201,6 +202,20 @@ class JobSpecLoaderTest {
                 Arguments.of("spark.master={a: 1}", "spark.master = {\"a\":1}: expected a string"));
     }
 
+    @Test
+    void tableFormatsNeedTrainAndTestFilesAndKeepTheirColumns() {
+        assertEquals("data.trainFile is empty: data.format = csv needs the training file's name",
+                setError("data.format=csv"));
+        assertEquals("data.testFile is empty: data.format = parquet needs the test file's name",
+                setError("data.format=parquet", "data.trainFile=train.parquet"));
+        JobSpec spec = sets("data.format=CSV", "data.trainFile=a.csv", "data.testFile=b.csv",
+                "data.featureCols=[x1, x2]", "data.labelCol=y");
+        assertEquals("csv", spec.data().format());
+        assertEquals(List.of("x1", "x2"), spec.data().featureCols());
+        assertEquals("y", spec.data().labelCol());
+        assertEquals(spec, JobSpecLoader.fromResolved(spec.resolvedHocon()));
+    }
+
     @ParameterizedTest
     @MethodSource("wrongTypes")
     void wrongTypeRejectedNamingKeyAndValue(String set, String expected) {
@@ -213,7 +228,8 @@ class JobSpecLoaderTest {
                 Arguments.of("name=\"\"", "name = \"\": expected a non-empty string of letters, digits, '.', '_' or '-'"),
                 Arguments.of("name=\"a b\"", "name = \"a b\": expected a non-empty string of letters, digits, '.', '_' or '-'"),
                 Arguments.of("dtype=half", "dtype = \"half\": expected one of float, double"),
-                Arguments.of("data.format=csv", "data.format = \"csv\": expected idx"),
+                Arguments.of("data.format=orc", "data.format = \"orc\": expected one of idx, csv, libsvm, parquet"),
+                Arguments.of("data.featureCols=[1]", "data.featureCols = [1]: expected a list of column names, e.g. [\"x1\", \"x2\"] (or [] for all)"),
                 Arguments.of("data.dir=\"\"", "data.dir = \"\": expected a non-empty string"),
                 Arguments.of("data.testLabels=\"\"", "data.testLabels = \"\": expected a non-empty string"),
                 Arguments.of("data.numClasses=1", "data.numClasses = 1: expected an integer >= 2"),

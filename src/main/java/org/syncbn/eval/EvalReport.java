@@ -1,0 +1,32 @@
+package org.syncbn.eval;
+
+import java.util.Locale;
+
+/** The text the evaluate command prints: totals, per-class metrics and the confusion matrix. */
+public final class EvalReport {
+    private EvalReport() {
+    }
+
+    public static String text(EvalResult r) {
+        StringBuilder sb = new StringBuilder();
+        sb.append(String.format(Locale.ROOT, "examples %d%naccuracy %.4f%nloss %.4f%n", r.count(), r.accuracy(),
+                r.meanLoss()));
+        sb.append(String.format(Locale.ROOT, "%6s %9s %9s %9s %9s%n", "class", "precision", "recall", "f1",
+                "support"));
+        double f1Sum = 0;
+        for (ClassMetrics m : ClassMetrics.of(r.confusion())) {
+            sb.append(String.format(Locale.ROOT, "%6d %9.4f %9.4f %9.4f %9d%n", m.label(), m.precision(), m.recall(),
+                    m.f1(), m.support()));
+            f1Sum += m.f1();
+        }
+        sb.append(String.format(Locale.ROOT, "macro f1 %.4f%n", f1Sum / r.confusion().length));
+        sb.append("confusion matrix (rows: actual, columns: predicted):\n");
+        for (long[] row : r.confusion()) {
+            for (long v : row) {
+                sb.append(String.format(Locale.ROOT, "%6d", v));
+            }
+            sb.append('\n');
+        }
+        return sb.toString();
+    }
+}

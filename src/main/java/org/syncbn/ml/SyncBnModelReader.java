@@ -1,0 +1,27 @@
+package org.syncbn.ml;
+
+import org.apache.spark.ml.util.DefaultParamsReader;
+import org.apache.spark.ml.util.DefaultParamsReader$;
+import org.apache.spark.ml.util.MLReader;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.util.ModelSerializer;
+import org.syncbn.store.FileStore;
+import org.syncbn.store.ModelExport;
+import scala.Option;
+
+/** Loads what {@link SyncBnModelWriter} saved: the params from the metadata, the network from data/model.zip. */
+final class SyncBnModelReader extends MLReader<SyncBnClassificationModel> {
+
+    @Override
+    public SyncBnClassificationModel load(String path) {
+        DefaultParamsReader.Metadata metadata = DefaultParamsReader$.MODULE$.loadMetadata(path,
+                sparkSession().sparkContext(), SyncBnClassificationModel.class.getName());
+        FileStore data = FileStore.at(path, sparkSession().sparkContext()::hadoopConfiguration)
+                .resolve(SyncBnModelWriter.DATA_DIR);
+        MultiLayerNetwork net = data.read(ModelExport.MODEL_FILE,
+                local -> ModelSerializer.restoreMultiLayerNetwork(local.toFile(), false));
+        SyncBnClassificationModel model = new SyncBnClassificationModel(metadata.uid(), TrainedNetwork.of(net));
+        metadata.getAndSetParams(model, Option.empty());
+        return model;
+    }
+}
