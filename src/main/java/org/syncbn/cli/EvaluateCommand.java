@@ -5,7 +5,6 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
-import org.deeplearning4j.util.ModelSerializer;
 import org.syncbn.config.JobSpec;
 import org.syncbn.config.JobSpecLoader;
 import org.syncbn.config.SpecException;
@@ -21,9 +20,7 @@ import org.syncbn.ml.SyncBnClassificationModel;
 import org.syncbn.store.FileStore;
 import org.syncbn.train.NativeThreads;
 
-import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -95,19 +92,7 @@ final class EvaluateCommand {
     }
 
     private static EvalResult onIdx(String model, Args args) {
-        java.nio.file.Path modelFile = java.nio.file.Path.of(model);
-        if (Files.isDirectory(modelFile)) {
-            modelFile = modelFile.resolve(org.syncbn.store.ModelExport.MODEL_FILE);
-        }
-        if (!Files.isRegularFile(modelFile)) {
-            throw new SpecException("model file not found: " + modelFile);
-        }
-        MultiLayerNetwork net;
-        try {
-            net = ModelSerializer.restoreMultiLayerNetwork(modelFile.toFile(), false);
-        } catch (IOException | RuntimeException e) {
-            throw new SpecException("model file " + modelFile + " is not a DL4J MultiLayerNetwork zip: " + e.getMessage(), e);
-        }
+        MultiLayerNetwork net = org.syncbn.store.ModelExport.open(java.nio.file.Path.of(model));
         List<String> sets = new ArrayList<>(args.sets());
         if (args.option("--data") != null) {
             sets.add("data.dir=" + quote(args.option("--data")));

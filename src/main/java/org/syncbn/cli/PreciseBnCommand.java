@@ -15,9 +15,7 @@ import org.syncbn.train.NetworkState;
 import org.syncbn.train.PreciseBn;
 import org.syncbn.train.WorkerNetworks;
 
-import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -59,15 +57,7 @@ final class PreciseBnCommand {
         }
         long examples = examples(args.option("--examples"));
         Path modelFile = Path.of(args.positionals().get(0));
-        if (!Files.isRegularFile(modelFile)) {
-            throw new SpecException("model file not found: " + modelFile);
-        }
-        MultiLayerNetwork net;
-        try {
-            net = ModelSerializer.restoreMultiLayerNetwork(modelFile.toFile(), false);
-        } catch (IOException | RuntimeException e) {
-            throw new SpecException("model file " + modelFile + " is not a DL4J MultiLayerNetwork zip: " + e.getMessage(), e);
-        }
+        MultiLayerNetwork net = org.syncbn.store.ModelExport.open(modelFile);
         if (PreciseBn.bnLayers(net).isEmpty()) {
             throw new SpecException("model file " + modelFile + " has no BatchNormalization layer: nothing to recompute");
         }

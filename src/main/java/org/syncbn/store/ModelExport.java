@@ -32,6 +32,25 @@ public final class ModelExport {
         }
     }
 
+    /**
+     * Opens a local model for a command: {@code modelOrDir} is a model zip or a directory holding
+     * model.zip. Without updater state (inference, statistics).
+     *
+     * @throws org.syncbn.config.SpecException naming the file when it is missing or not a model
+     */
+    public static MultiLayerNetwork open(java.nio.file.Path modelOrDir) {
+        java.nio.file.Path file = java.nio.file.Files.isDirectory(modelOrDir) ? modelOrDir.resolve(MODEL_FILE) : modelOrDir;
+        if (!java.nio.file.Files.isRegularFile(file)) {
+            throw new org.syncbn.config.SpecException("model file not found: " + file);
+        }
+        try {
+            return ModelSerializer.restoreMultiLayerNetwork(file.toFile(), false);
+        } catch (java.io.IOException | RuntimeException e) {
+            throw new org.syncbn.config.SpecException("model file " + file + " is not a DL4J MultiLayerNetwork zip: "
+                    + e.getMessage(), e);
+        }
+    }
+
     /** Reads a local model.zip. */
     public static MultiLayerNetwork read(java.nio.file.Path zip) {
         try {

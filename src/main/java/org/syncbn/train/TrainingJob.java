@@ -138,6 +138,7 @@ public final class TrainingJob {
             book.loadInto(end);
             double[] finalParams = end.params();
             EvalResult finalEval = book.lastEval();
+            Map<String, Object> preciseRecord = null;
             if (spec.bn().preciseExamples() > 0 && !PreciseBn.bnLayers(master).isEmpty()) {
                 long t0 = System.nanoTime();
                 finalParams = PreciseBn.recompute(sc, train, master, runId, threads, spec.bn().preciseExamples());
@@ -155,6 +156,7 @@ public final class TrainingJob {
                 p.put("sec", (System.nanoTime() - t0) / 1e9);
                 rec.put("precise_bn", p);
                 metrics.append(rec);
+                preciseRecord = p;
                 options.progress().printf(java.util.Locale.ROOT,
                         "PreciseBN over %d examples: test accuracy %.4f (running statistics: %.4f)%n",
                         Math.min(spec.bn().preciseExamples(), info.total()), finalEval.accuracy(), ema.accuracy());
@@ -172,6 +174,9 @@ public final class TrainingJob {
                     "sha256", fingerprint));
             prov.put("rounds", endRound);
             prov.put("final_metrics", book.lastRecord());
+            if (preciseRecord != null) {
+                prov.put("precise_bn", preciseRecord);   // model.zip holds these statistics
+            }
             prov.put("spec", spec.resolvedHocon());
             Provenance.write(out, prov);
             return new Outcome(out, model, finalParams, finalEval, endRound);

@@ -1,14 +1,13 @@
 package org.syncbn.cli;
 
+import org.syncbn.testing.Cli;
+
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.util.ModelSerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.syncbn.testing.TestSpark;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -22,13 +21,9 @@ class PreciseBnCommandTest {
     @TempDir
     Path tmp;
 
-    private record Result(int code, String out, String err) {}
 
-    private static Result run(String... argv) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int code = Main.run(argv, new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
-        return new Result(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    private static Cli.Result run(String... argv) {
+        return Cli.run(argv);
     }
 
     @Test
@@ -36,11 +31,11 @@ class PreciseBnCommandTest {
         TestSpark.context();
         Path run = tmp.resolve("run");
         String job = Path.of(System.getProperty("syncbn.projectDir", "."), "jobs/fashion-mlp.conf").toString();
-        Result t = run("train", job, "--set", "data.maxTrainExamples=1280", "--set", "data.maxTestExamples=300",
+        Cli.Result t = run("train", job, "--set", "data.maxTrainExamples=1280", "--set", "data.maxTestExamples=300",
                 "--set", "train.epochs=1", "--set", "model.hidden=[24]", "--out", run.toString());
         assertEquals(0, t.code(), t.err());
 
-        Result p = run("precise-bn", run.resolve("model.zip").toString(), "--examples", "800",
+        Cli.Result p = run("precise-bn", run.resolve("model.zip").toString(), "--examples", "800",
                 "--data", TestSpark.fashionMnistDir(), "--set", "data.maxTrainExamples=1280",
                 "--set", "data.maxTestExamples=300");
         assertEquals(0, p.code(), p.err());
@@ -57,13 +52,13 @@ class PreciseBnCommandTest {
     @Test
     void missingOrBadExampleCountAndAModelWithoutBnAreBadInput() throws Exception {
         Path model = tmp.resolve("nope.zip");
-        Result none = run("precise-bn", model.toString());
+        Cli.Result none = run("precise-bn", model.toString());
         assertEquals(2, none.code());
         assertTrue(none.err().contains("--examples N is required"), none.err());
-        Result bad = run("precise-bn", model.toString(), "--examples", "-3");
+        Cli.Result bad = run("precise-bn", model.toString(), "--examples", "-3");
         assertEquals(2, bad.code());
         assertTrue(bad.err().contains("--examples -3: expected an integer >= 1"), bad.err());
-        Result missing = run("precise-bn", model.toString(), "--examples", "10");
+        Cli.Result missing = run("precise-bn", model.toString(), "--examples", "10");
         assertEquals(2, missing.code());
         assertTrue(missing.err().contains("model file not found"), missing.err());
         assertFalse(Files.exists(tmp.resolve("model-precise.zip")));

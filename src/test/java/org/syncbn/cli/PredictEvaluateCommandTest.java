@@ -1,5 +1,7 @@
 package org.syncbn.cli;
 
+import org.syncbn.testing.Cli;
+
 import org.apache.spark.ml.feature.VectorAssembler;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -14,9 +16,6 @@ import org.syncbn.testing.TinyTables;
 
 import javax.imageio.ImageIO;
 import java.awt.image.BufferedImage;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -35,14 +34,9 @@ class PredictEvaluateCommandTest {
     static SparkSession spark;
     static String model;
 
-    private record Result(int code, String out, String err) {}
 
-    private static Result run(String... argv) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int code = Main.run(argv, new PrintStream(out, true, StandardCharsets.UTF_8),
-                new PrintStream(err, true, StandardCharsets.UTF_8));
-        return new Result(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    private static Cli.Result run(String... argv) {
+        return Cli.run(argv);
     }
 
     @BeforeAll
@@ -60,7 +54,7 @@ class PredictEvaluateCommandTest {
                 train { epochs = 3, batchPerWorker = 16, stepsPerRound = 5 }
                 optim.lr = 0.01
                 """.formatted(dir));
-        Result t = run("train", job.toString(), "--out", dir.resolve("run").toString());
+        Cli.Result t = run("train", job.toString(), "--out", dir.resolve("run").toString());
         assertEquals(0, t.code(), t.err());
         model = dir.resolve("run/model.zip").toString();
     }
@@ -75,10 +69,10 @@ class PredictEvaluateCommandTest {
     @Test
     void predictOnParquetAndOnCsvWritesIdsClassesAndProbabilitiesThatAgree() throws Exception {
         String parquetOut = dir.resolve("pred.parquet").toString();
-        Result p = run("predict", model, dir.resolve("test.parquet").toString(), parquetOut);
+        Cli.Result p = run("predict", model, dir.resolve("test.parquet").toString(), parquetOut);
         assertEquals(0, p.code(), p.err());
         String csvOut = dir.resolve("pred.csv").toString();
-        Result c = run("predict", model, dir.resolve("test.csv").toString(), csvOut, "--batch", "7");
+        Cli.Result c = run("predict", model, dir.resolve("test.csv").toString(), csvOut, "--batch", "7");
         assertEquals(0, c.code(), c.err());
 
         List<Row> fromParquet = predictions(parquetOut, "parquet");
@@ -123,7 +117,7 @@ class PredictEvaluateCommandTest {
         String saved = dir.resolve("ml-model").toString();
         m.write().save(saved);
         String out = dir.resolve("pred-from-ml.csv").toString();
-        Result r = run("predict", saved, dir.resolve("test.csv").toString(), out, "--features", "x1,x2,x3,x4");
+        Cli.Result r = run("predict", saved, dir.resolve("test.csv").toString(), out, "--features", "x1,x2,x3,x4");
         assertEquals(0, r.code(), r.err());
         assertEquals(150, predictions(out, "csv").size());
     }
@@ -131,7 +125,7 @@ class PredictEvaluateCommandTest {
     @Test
     void evaluatePrintsPerClassMetricsAndTheConfusionMatrixAndDrawsIt() throws Exception {
         Path png = dir.resolve("cm.png");
-        Result e = run("evaluate", model, dir.resolve("test.csv").toString(), "--png", png.toString());
+        Cli.Result e = run("evaluate", model, dir.resolve("test.csv").toString(), "--png", png.toString());
         assertEquals(0, e.code(), e.err());
         assertTrue(e.out().contains("examples 150"), e.out());
         assertTrue(e.out().contains("class precision    recall        f1   support"), e.out());
@@ -152,7 +146,7 @@ class PredictEvaluateCommandTest {
         BufferedImage img = ImageIO.read(png.toFile());
         assertTrue(img.getWidth() > 100 && img.getHeight() > 100);
 
-        Result parquet = run("evaluate", model, dir.resolve("test.parquet").toString(), "--png", png.toString());
+        Cli.Result parquet = run("evaluate", model, dir.resolve("test.parquet").toString(), "--png", png.toString());
         assertEquals(0, parquet.code(), parquet.err());
         assertEquals(e.out().replaceAll("confusion matrix image: .*", ""),
                 parquet.out().replaceAll("confusion matrix image: .*", ""));
@@ -162,7 +156,7 @@ class PredictEvaluateCommandTest {
     void aFeatureColumnOfTheWrongTypeIsBadInputNamingTheColumn() throws Exception {
         Path words = dir.resolve("words.csv");
         Files.writeString(words, "id,x1,x2,x3,x4,note\n1,0.1,0.2,0.3,0.4,hello\n");
-        Result r = run("predict", model, words.toString(), dir.resolve("never.parquet").toString());
+        Cli.Result r = run("predict", model, words.toString(), dir.resolve("never.parquet").toString());
         assertEquals(2, r.code());
         assertEquals(String.format(Locale.ROOT, "error: %s: column 'note' is string: expected a number, a vector or an "
                 + "array of numbers%n", words), r.err());
@@ -171,7 +165,7 @@ class PredictEvaluateCommandTest {
 
     @Test
     void aFeatureCountTheModelDoesNotTakeIsBadInput() {
-        Result r = run("predict", model, dir.resolve("test.csv").toString(), dir.resolve("x.parquet").toString(),
+        Cli.Result r = run("predict", model, dir.resolve("test.csv").toString(), dir.resolve("x.parquet").toString(),
                 "--features", "x1,x2,x3");
         assertEquals(2, r.code(), r.err());
         assertEquals("error: " + dir.resolve("test.csv") + ": the features (x1, x2, x3) are 3 values per row: the model "
@@ -181,7 +175,7 @@ class PredictEvaluateCommandTest {
     @Test
     void anExistingOutputIsNeverOverwritten() throws Exception {
         Path existing = Files.createDirectories(dir.resolve("exists.parquet"));
-        Result r = run("predict", model, dir.resolve("test.csv").toString(), existing.toString());
+        Cli.Result r = run("predict", model, dir.resolve("test.csv").toString(), existing.toString());
         assertEquals(2, r.code());
         assertEquals("error: output " + existing + " already exists: expected a new path" + System.lineSeparator(),
                 r.err());

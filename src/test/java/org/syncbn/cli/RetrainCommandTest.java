@@ -1,5 +1,7 @@
 package org.syncbn.cli;
 
+import org.syncbn.testing.Cli;
+
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.syncbn.registry.ModelLock;
@@ -7,9 +9,6 @@ import org.syncbn.store.LocalFileStore;
 import org.syncbn.testing.Snapshots;
 import org.syncbn.testing.TestSpark;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -23,17 +22,12 @@ class RetrainCommandTest {
     @TempDir
     Path tmp;
 
-    private record Result(int code, String out, String err) {}
 
-    private static Result run(String... argv) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int code = Main.run(argv, new PrintStream(out, true, StandardCharsets.UTF_8),
-                new PrintStream(err, true, StandardCharsets.UTF_8));
-        return new Result(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    private static Cli.Result run(String... argv) {
+        return Cli.run(argv);
     }
 
-    private Result retrain(String date, String... extra) {
+    private Cli.Result retrain(String date, String... extra) {
         List<String> argv = new ArrayList<>(List.of("retrain",
                 Path.of(System.getProperty("syncbn.projectDir", "."), "jobs/retrain-nightly.conf").toString(),
                 "--set", "retrain.registry=\"" + tmp.resolve("registry") + "\"",
@@ -43,7 +37,7 @@ class RetrainCommandTest {
         return run(argv.toArray(String[]::new));
     }
 
-    private Result registry(String... argv) {
+    private Cli.Result registry(String... argv) {
         List<String> all = new ArrayList<>(List.of("registry"));
         all.addAll(List.of(argv));
         all.addAll(List.of("--registry", tmp.resolve("registry").toString()));
@@ -52,10 +46,10 @@ class RetrainCommandTest {
 
     @Test
     void helpNamesTheSchedulerExitCodesAndTheRegistrySubcommands() {
-        Result r = run("retrain", "--help");
+        Cli.Result r = run("retrain", "--help");
         assertEquals(0, r.code());
         assertTrue(r.out().contains("3  CURRENT kept") && r.out().contains("--force"), r.out());
-        Result g = run("registry", "--help");
+        Cli.Result g = run("registry", "--help");
         assertEquals(0, g.code());
         assertTrue(g.out().contains("rollback"), g.out());
         assertTrue(run("--help").out().contains("registry list|show|promote|rollback"));
@@ -67,18 +61,18 @@ class RetrainCommandTest {
         Snapshots.write(tmp.resolve("snapshots/2026-11-25"), 2000, 2000);
         TestSpark.context();   // the CLI reuses the running context
 
-        Result first = retrain("2026-11-24");
+        Cli.Result first = retrain("2026-11-24");
         assertEquals(0, first.code(), first.err());
         assertTrue(first.out().startsWith("promoted: v1 promoted to CURRENT"), first.out());
-        Result again = retrain("2026-11-24");
+        Cli.Result again = retrain("2026-11-24");
         assertEquals(3, again.code(), again.err());
         assertTrue(again.out().startsWith("skipped:"), again.out());
         assertEquals(0, retrain("2026-11-24", "--kept-exit", "0").code(), "for schedulers that fail on non-zero");
         assertEquals(2, retrain("2026-11-24", "--kept-exit", "1").code());
-        Result second = retrain("2026-11-25", "--set", "retrain.maxRegression=1");
+        Cli.Result second = retrain("2026-11-25", "--set", "retrain.maxRegression=1");
         assertEquals(0, second.code(), second.err());
 
-        Result missing = retrain("2026-11-26");
+        Cli.Result missing = retrain("2026-11-26");
         assertEquals(2, missing.code());
         assertTrue(missing.err().contains("2026-11-26") && missing.err().contains("not found"), missing.err());
         assertEquals(1, missing.err().strip().lines().count(), missing.err());
@@ -86,30 +80,30 @@ class RetrainCommandTest {
 
         try (ModelLock running = ModelLock.acquire(new LocalFileStore(tmp.resolve("registry/fashion-mlp")),
                 Duration.ofMinutes(10), "retrain")) {
-            Result locked = retrain("2026-11-25", "--force");
+            Cli.Result locked = retrain("2026-11-25", "--force");
             assertEquals(1, locked.code(), locked.err());
             assertTrue(locked.err().startsWith("error: model lock") && locked.err().contains("held by pid"), locked.err());
-            Result blocked = registry("rollback", "fashion-mlp");
+            Cli.Result blocked = registry("rollback", "fashion-mlp");
             assertEquals(1, blocked.code(), "an operator's rollback waits for the retrain too");
         }
 
-        Result list = registry("list", "fashion-mlp");
+        Cli.Result list = registry("list", "fashion-mlp");
         assertEquals(0, list.code(), list.err());
         assertTrue(list.out().contains("* v2") && list.out().contains("  v1") && list.out().contains("promoted"),
                 list.out());
         assertTrue(registry("list").out().contains("fashion-mlp  CURRENT v2  versions 2"));
 
-        Result back = registry("rollback", "fashion-mlp");
+        Cli.Result back = registry("rollback", "fashion-mlp");
         assertEquals(0, back.code(), back.err());
         assertTrue(back.out().contains("CURRENT is v1 again"), back.out());
-        Result nothing = registry("rollback", "fashion-mlp");
+        Cli.Result nothing = registry("rollback", "fashion-mlp");
         assertEquals(2, nothing.code());
         assertTrue(nothing.err().contains("nothing to roll back to"), nothing.err());
 
-        Result promote = registry("promote", "fashion-mlp", "v2");
+        Cli.Result promote = registry("promote", "fashion-mlp", "v2");
         assertEquals(0, promote.code(), promote.err());
         assertTrue(promote.out().contains("CURRENT is v2 (was v1)"), promote.out());
-        Result show = registry("show", "fashion-mlp");
+        Cli.Result show = registry("show", "fashion-mlp");
         assertEquals(0, show.code(), show.err());
         assertTrue(show.out().contains("v2 (CURRENT)") && show.out().contains("--- decision.json")
                 && show.out().contains("\"outcome\" : \"PROMOTED\""), show.out());

@@ -332,4 +332,17 @@ class RetrainTest {
         }
         assertEquals(List.of(1), model().versions(), "nothing was stored");
     }
+
+    @Test
+    void withPreciseBnTheCandidateIsStoredAndJudgedWithPreciseStatistics() throws Exception {
+        snapshot(DAY1, 0);
+        RetrainResult r = retrain(DAY1, "bn.precise.examples=500");
+        assertEquals(RetrainResult.Outcome.PROMOTED, r.outcome(), r.message());
+        assertTrue(log().contains("PreciseBN over 500 examples: test accuracy"), log());
+        JsonNode prov = model().provenance(1).orElseThrow();
+        assertEquals(500, prov.get("training").get("precise_bn").get("examples").asLong());
+        assertEquals(prov.get("training").get("precise_bn").get("precise_test_accuracy").asDouble(),
+                model().decision(1).orElseThrow().candidate().accuracy(), 0.0,
+                "the holdout is the snapshot's test set here: the gate saw the precise model's accuracy");
+    }
 }
