@@ -562,53 +562,47 @@ public final class JobSpecLoader {
         }
 
         List<Double> nonNegativeRealList(String path) {
-            ConfigValue value = value(path);
-            String expected = "a list of numbers >= 0, e.g. [30, 60, 80] (may be empty)";
-            if (!(value instanceof ConfigList list)) {
-                throw invalid(path, value, expected);
-            }
-            List<Double> result = new ArrayList<>(list.size());
-            for (ConfigValue element : list) {
-                if (element.valueType() != com.typesafe.config.ConfigValueType.NUMBER
-                        || !(((Number) element.unwrapped()).doubleValue() >= 0)
-                        || Double.isInfinite(((Number) element.unwrapped()).doubleValue())) {
-                    throw invalid(path, value, expected);
+            return list(path, "a list of numbers >= 0, e.g. [30, 60, 80] (may be empty)", true, element -> {
+                if (element.valueType() != ConfigValueType.NUMBER) {
+                    return null;
                 }
-                result.add(((Number) element.unwrapped()).doubleValue());
-            }
-            return List.copyOf(result);
+                double x = ((Number) element.unwrapped()).doubleValue();
+                return x >= 0 && !Double.isInfinite(x) ? x : null;
+            });
         }
 
         List<Integer> positiveIntList(String path) {
-            ConfigValue value = value(path);
-            String expected = "a non-empty list of integers >= 1, e.g. [256, 128]";
-            if (!(value instanceof ConfigList list) || list.isEmpty()) {
-                throw invalid(path, value, expected);
-            }
-            List<Integer> result = new ArrayList<>(list.size());
-            for (ConfigValue element : list) {
+            return list(path, "a non-empty list of integers >= 1, e.g. [256, 128]", false, element -> {
                 Long n = whole(element);
-                if (n == null || n < 1 || n > Integer.MAX_VALUE) {
-                    throw invalid(path, value, expected);
-                }
-                result.add(n.intValue());
-            }
-            return List.copyOf(result);
+                return n == null || n < 1 || n > Integer.MAX_VALUE ? null : n.intValue();
+            });
         }
 
         /** A list of non-empty strings, possibly empty. */
         List<String> stringList(String path) {
+            return list(path, "a list of column names, e.g. [\"x1\", \"x2\"] (or [] for all)", true, element ->
+                    element.valueType() == ConfigValueType.STRING && !((String) element.unwrapped()).isEmpty()
+                            ? (String) element.unwrapped() : null);
+        }
+
+        /**
+         * The list at {@code path}, each element converted by {@code element} (null: not allowed);
+         * any wrong element, a non-list, or an empty list when {@code mayBeEmpty} is false is
+         * reported as the whole value against {@code expected}.
+         */
+        private <T> List<T> list(String path, String expected, boolean mayBeEmpty,
+                                 java.util.function.Function<ConfigValue, T> element) {
             ConfigValue value = value(path);
-            String expected = "a list of column names, e.g. [\"x1\", \"x2\"] (or [] for all)";
-            if (!(value instanceof ConfigList list)) {
+            if (!(value instanceof ConfigList list) || (!mayBeEmpty && list.isEmpty())) {
                 throw invalid(path, value, expected);
             }
-            List<String> result = new ArrayList<>(list.size());
-            for (ConfigValue element : list) {
-                if (element.valueType() != ConfigValueType.STRING || ((String) element.unwrapped()).isEmpty()) {
+            List<T> result = new ArrayList<>(list.size());
+            for (ConfigValue e : list) {
+                T converted = element.apply(e);
+                if (converted == null) {
                     throw invalid(path, value, expected);
                 }
-                result.add((String) element.unwrapped());
+                result.add(converted);
             }
             return List.copyOf(result);
         }
