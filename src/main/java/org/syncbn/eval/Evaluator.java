@@ -86,7 +86,8 @@ public final class Evaluator {
         return new EvalResult(probs.length, loss, confusion);
     }
 
-    private static int argMax(double[] v) {
+    /** The index of the largest entry (the first on ties): the predicted class of a probability row. */
+    public static int argMax(double[] v) {
         int best = 0;
         for (int j = 1; j < v.length; j++) {
             if (v[j] > v[best]) {

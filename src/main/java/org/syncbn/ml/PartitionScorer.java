@@ -8,6 +8,7 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.syncbn.eval.Evaluator;
 
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -82,20 +83,10 @@ final class PartitionScorer implements Iterator<Row> {
             for (int j = 0; j < r.length(); j++) {
                 values[j] = r.get(j);
             }
-            values[r.length()] = (double) argMax(probs[i]);
+            values[r.length()] = (double) Evaluator.argMax(probs[i]);
             values[r.length() + 1] = Vectors.dense(probs[i]);
             out.add(RowFactory.create(values));
         }
         return out.iterator();
-    }
-
-    private static int argMax(double[] p) {
-        int best = 0;
-        for (int j = 1; j < p.length; j++) {
-            if (p[j] > p[best]) {
-                best = j;
-            }
-        }
-        return best;
     }
 }
