@@ -47,10 +47,9 @@ final class SweepCommand {
                 .mapToInt(c -> SweepSpecLoader.cellSpec(sweep, c).train().workers()).max().orElse(1);
         String master = SweepSpecLoader.cellSpec(sweep, sweep.cells().get(0)).spark().master();
         try (SparkSessions spark = SparkSessions.open("sweep-" + sweep.name(), master, maxWorkers)) {
-            List<CellResult> rows = new SweepRunner(spark.context(), err)
-                    .run(sweep, FileStore.at(dir, spark.context()::hadoopConfiguration));
-            out.println("results: " + FileStore.at(dir, spark.context()::hadoopConfiguration).describe("results.csv")
-                    + " (" + rows.size() + " cells)");
+            FileStore store = FileStore.at(dir, spark.context()::hadoopConfiguration);
+            List<CellResult> rows = new SweepRunner(spark.context(), err).run(sweep, store);
+            out.println("results: " + store.describe("results.csv") + " (" + rows.size() + " cells)");
         }
         return 0;
     }
