@@ -248,8 +248,10 @@ class StandaloneClusterIT {
         return Long.parseLong(f[11]) + Long.parseLong(f[12]);
     }
 
-    private static void kill9(long pid) throws Exception {
-        assertEquals(0, new ProcessBuilder("kill", "-9", String.valueOf(pid)).start().waitFor());
+    /** SIGKILL (ProcessHandle.destroyForcibly), without needing a kill binary on the machine. */
+    private static void kill9(long pid) {
+        ProcessHandle p = ProcessHandle.of(pid).orElseThrow(() -> new AssertionError("no process " + pid));
+        assertTrue(p.destroyForcibly(), "could not kill " + pid);
     }
 
     private static int freePort() throws IOException {
