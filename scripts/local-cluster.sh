@@ -6,7 +6,8 @@
 #   scripts/local-cluster.sh start [--workers N] [--cores C] [--memory M] [--port P] [--webui-port U]
 #   scripts/local-cluster.sh stop
 #   scripts/local-cluster.sh status
-#   scripts/local-cluster.sh stop-worker I | start-worker I      (I = 1..N: take one worker away, bring it back)
+#   scripts/local-cluster.sh stop-worker I | start-worker I      (I = 1..N: take one worker away with its
+#                                                                executors, as if its machine failed; bring it back)
 #
 # State (PIDs, logs, work dirs, the secret, spark.properties for submitters) lives in
 # $SYNCBN_CLUSTER_STATE (default .local-cluster/ in the project). scripts/submit.sh picks the
@@ -183,7 +184,14 @@ case "${1:-}" in
   status) cmd_status ;;
   stop-worker)
     [[ "${2:-}" =~ ^[1-9][0-9]*$ ]] || die "stop-worker: expected a worker number, got '${2:-}'"
-    stop_pid "$STATE/worker-$2.pid"; echo "local-cluster: worker $2 stopped" ;;
+    stop_pid "$STATE/worker-$2.pid"
+    # like a machine going away: also the executors this worker launched. A Worker that gets TERM
+    # while it is launching an executor can leave that child running, orphaned but still serving
+    # the application; its working directory is under this worker's work dir.
+    for p in /proc/[0-9]*; do
+      if [[ "$(readlink "$p/cwd" 2>/dev/null)" == "$STATE/work/worker-$2/"* ]]; then kill -KILL "${p#/proc/}" 2>/dev/null || true; fi
+    done
+    echo "local-cluster: worker $2 stopped" ;;
   start-worker)
     [[ "${2:-}" =~ ^[1-9][0-9]*$ ]] || die "start-worker: expected a worker number, got '${2:-}'"
     alive "$STATE/master.pid" || die "start-worker: the cluster is not running"
