@@ -24,11 +24,11 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Synchronized batch normalisation (DESIGN.md §3), per channel c, over the elements of the
+ * Synchronized batch normalisation (docs/ARCHITECTURE.md, "SyncBN math"), per channel c, over the elements of the
  * normalisation batch (examples × spatial positions) held by the members of a collective.
  *
  * <p>Forward (training): worker k has n_k elements, local mean m_k and M2_k = Σ(x − m_k)². ONE
- * all-gather of (n_k, m_k, M2_k) and Chan's merge ({@link MomentMath#chanMerge}) give
+ * all-gather of (n_k, m_k, M2_k) and Chan's merge ({@link BnStatistics#merge}) give
  * N = Σ n_k, μ, M2; σ² = M2 / N (biased); x̂ = (x − μ)/√(σ² + ε); y = γ x̂ + β.
  *
  * <p>Backward: ONE all-reduce of S1_k = Σ dy and S2_k = Σ dy·(x − μ) gives S1, S2, and
@@ -48,8 +48,7 @@ public class SyncBatchNormalizationLayer extends BatchNormalization {
     private transient Collective segmentCollective;
 
     /** One normalisation batch's cached forward values (a ghost batch, or the whole local batch). */
-    private record Segment(long from, long to, INDArray xHat, double[] std, double count,
-                           double[] mean, double[] var) {}
+    private record Segment(long from, long to, INDArray xHat, double[] std, BnStatistics stats) {}
 
     public SyncBatchNormalizationLayer(NeuralNetConfiguration conf, DataType dataType) {
         super(conf, dataType);
@@ -62,6 +61,16 @@ public class SyncBatchNormalizationLayer extends BatchNormalization {
 
     public Collective getCollective() {
         return collective;
+    }
+
+    /** The layer's channel count C. */
+    int channels() {
+        return (int) layerConf().getNOut();
+    }
+
+    /** Weight of the old value in the running statistics. */
+    double decay() {
+        return layerConf().getDecay();
     }
 
     private SyncBatchNormalization syncConf() {
@@ -85,18 +94,21 @@ public class SyncBatchNormalizationLayer extends BatchNormalization {
         x = x.castTo(dataType);
         long n = x.size(0);
         int ghost = syncConf().getGhostBatchSize();
+        if (ghost > 0 && collective.size() > 1) {
+            // a ghost batch is a slice of one worker's batch: sharing it would pair unrelated slices
+            throw new IllegalStateException("ghost batches of " + layerId() + " are a worker's own, but a collective"
+                    + " of " + collective.size() + " members is attached (BnMode decides: ghost:g never communicates)");
+        }
         segments = new ArrayList<>();
-        // ghost batches are a worker's own: they never communicate, whatever is attached
-        segmentCollective = ghost > 0 ? new LocalCollective() : collective;
+        segmentCollective = collective;
         INDArray out;
         if (ghost <= 0 || ghost >= n) {
-            out = forwardSegment(x, 0, n, segmentCollective);
+            out = forwardSegment(x, 0, n, collective);
         } else {
-            Collective local = segmentCollective;
             out = Nd4j.createUninitialized(dataType, x.shape(), x.ordering());
             for (long from = 0; from < n; from += ghost) {
                 long to = Math.min(n, from + ghost);
-                INDArray part = forwardSegment(x.get(rows(x, from, to)).dup(x.ordering()), from, to, local);
+                INDArray part = forwardSegment(x.get(rows(x, from, to)).dup(x.ordering()), from, to, collective);
                 out.put(rows(x, from, to), part);
             }
         }
@@ -109,33 +121,24 @@ public class SyncBatchNormalizationLayer extends BatchNormalization {
         int channels = (int) x.size(ch);
         double localCount = x.length() / (double) channels;
 
-        INDArray localMean = x.mean(reduce);
         // M2_k = n_k · biased local variance: one fused, numerically stable reduction
-        INDArray localVar = x.var(false, reduce);
+        BnStatistics local = BnStatistics.ofBatch(localCount, x.mean(reduce).toDoubleVector(),
+                x.var(false, reduce).toDoubleVector());
+        BnStatistics global = StatisticsExchange.forward(c, local);
 
-        double[] payload = new double[1 + 2 * channels];
-        payload[0] = localCount;
-        System.arraycopy(localMean.toDoubleVector(), 0, payload, 1, channels);
-        double[] lv = localVar.toDoubleVector();
-        for (int j = 0; j < channels; j++) {
-            payload[1 + channels + j] = lv[j] * localCount;
-        }
-        Merged m = merge(c.allGather(payload), channels);
-
-        double[] var = new double[channels];
+        double[] var = global.variance();
         double[] std = new double[channels];
         double[] invStd = new double[channels];
         for (int j = 0; j < channels; j++) {
-            var[j] = m.m2[j] / m.count;
             std[j] = Math.sqrt(var[j] + layerConf().getEps());
             invStd[j] = 1.0 / std[j];
         }
         // x̂ = (x − μ) · 1/σ, computed in place; y = γ x̂ + β
-        INDArray xHat = broadcast(new BroadcastSubOp(x, vector(m.mean), like(x), ch));
+        INDArray xHat = broadcast(new BroadcastSubOp(x, vector(global.mean()), like(x), ch));
         broadcast(new BroadcastMulOp(xHat, vector(invStd), xHat, ch));
         INDArray y = broadcast(new BroadcastMulOp(xHat, getParam(BatchNormalizationParamInitializer.GAMMA).reshape(channels), like(x), ch));
         y = broadcast(new BroadcastAddOp(y, getParam(BatchNormalizationParamInitializer.BETA).reshape(channels), y, ch));
-        segments.add(new Segment(from, to, xHat.detach(), std, m.count, m.mean, var));
+        segments.add(new Segment(from, to, xHat.detach(), std, global));
         return y;
     }
 
@@ -165,10 +168,8 @@ public class SyncBatchNormalizationLayer extends BatchNormalization {
             for (int j = 0; j < channels; j++) {
                 s2k[j] = dyXHat[j] * std[j];
             }
-            double[] payload = new double[2 * channels];
-            System.arraycopy(s1k, 0, payload, 0, channels);
-            System.arraycopy(s2k, 0, payload, channels, channels);
-            double[] total = c.allReduceSum(payload);
+            StatisticsExchange.GradientSums total = StatisticsExchange.backward(c,
+                    new StatisticsExchange.GradientSums(s1k, s2k));
 
             // dx = γ/σ · (dy − S1/N − x̂ · S2/(N σ)) = dy·(γ/σ) + x̂·(−γ S2/(N σ²)) + (−γ S1/(N σ))
             double[] g = gamma.toDoubleVector();
@@ -177,8 +178,8 @@ public class SyncBatchNormalizationLayer extends BatchNormalization {
             double[] shift = new double[channels];
             for (int j = 0; j < channels; j++) {
                 scale[j] = g[j] / std[j];
-                xHatCoeff[j] = -scale[j] * total[channels + j] / (s.count * std[j]);
-                shift[j] = -scale[j] * total[j] / s.count;
+                xHatCoeff[j] = -scale[j] * total.s2()[j] / (s.stats.count() * std[j]);
+                shift[j] = -scale[j] * total.s1()[j] / s.stats.count();
                 dGamma[j] += dyXHat[j];
                 dBeta[j] += s1k[j];
             }
@@ -205,37 +206,33 @@ public class SyncBatchNormalizationLayer extends BatchNormalization {
     }
 
     /**
-     * DL4J applies running statistics as "gradients" (old − new) through a no-op updater; the
-     * new values come from {@link RunningStats#update} over this step's normalisation batches.
+     * DL4J applies running statistics as "gradients" (stored old − stored new) through a no-op
+     * updater; the new values are the running average over this step's normalisation batches
+     * ({@link BnStatistics#runningAfter}).
      */
     private void runningStatsGradient(Gradient grad) {
-        List<double[]> means = new ArrayList<>();
-        List<double[]> vars = new ArrayList<>();
+        List<BnStatistics> batches = new ArrayList<>();
         for (Segment s : segments) {
-            means.add(s.mean);
-            vars.add(s.var);
+            batches.add(s.stats);
         }
-        RunningStats.applyAsGradient(this, means, vars, grad, gradientViews);
+        org.deeplearning4j.nn.conf.layers.BatchNormalization conf = layerConf();
+        String varKey = BnStatistics.varianceKey(conf);
+        BnStatistics after = BnStatistics.readRunning(this).runningAfter(batches, conf.getDecay());
+        setDifference(grad, BatchNormalizationParamInitializer.GLOBAL_MEAN, after.mean());
+        setDifference(grad, varKey, after.storedVariance(conf.isUseLogStd()));
     }
 
-    /** Merged (N, μ, M2) of the gathered per-member payloads (count, mean[C], M2[C]). */
-    static Merged merge(double[][] gathered, int channels) {
-        int k = gathered.length;
-        double[] counts = new double[k];
-        double[][] means = new double[k][channels];
-        double[][] m2s = new double[k][channels];
-        for (int i = 0; i < k; i++) {
-            counts[i] = gathered[i][0];
-            System.arraycopy(gathered[i], 1, means[i], 0, channels);
-            System.arraycopy(gathered[i], 1 + channels, m2s[i], 0, channels);
+    /** gradient[key] = param[key] − updated. */
+    private void setDifference(Gradient grad, String key, double[] updated) {
+        double[] old = getParam(key).toDoubleVector();
+        double[] d = new double[old.length];
+        for (int j = 0; j < d.length; j++) {
+            d[j] = old[j] - updated[j];
         }
-        double[] mean = new double[channels];
-        double[] m2 = new double[channels];
-        double count = MomentMath.chanMerge(counts, means, m2s, mean, m2);
-        return new Merged(count, mean, m2);
+        INDArray view = gradientViews.get(key);
+        view.assign(Nd4j.createFromArray(d).castTo(view.dataType()).reshape(view.shape()));
+        grad.setGradientFor(key, view);
     }
-
-    record Merged(double count, double[] mean, double[] m2) {}
 
     private int channelDim(INDArray x) {
         return x.rank() == 4 && layerConf().getCnn2DFormat() == CNN2DFormat.NHWC ? 3 : 1;

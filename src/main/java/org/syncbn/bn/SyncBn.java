@@ -30,51 +30,11 @@ public final class SyncBn {
         }
     }
 
-    /**
-     * A worker with no examples in a step still joins every collective the others run, in the
-     * same order (each layer's forward all-gather, then each layer's backward all-reduce in
-     * reverse order), contributing zeros; and it applies the same running-statistics update, so
-     * all workers keep identical running statistics.
-     */
     public static void participateEmpty(MultiLayerNetwork net, Collective collective) {
-        if (collective.size() == 1) {
-            return;
-        }
-        List<SyncBatchNormalizationLayer> layers = layers(net);
-        List<SyncBatchNormalizationLayer.Merged> stats = forward(layers, collective);
-        for (int i = layers.size() - 1; i >= 0; i--) {
-            collective.allReduceSum(new double[2 * channels(layers.get(i))]);
-        }
-        for (int i = 0; i < layers.size(); i++) {
-            SyncBatchNormalizationLayer.Merged m = stats.get(i);
-            if (m.count() > 0) {
-                double[] var = new double[m.mean().length];
-                for (int j = 0; j < var.length; j++) {
-                    var[j] = m.m2()[j] / m.count();
-                }
-                RunningStats.applyToParams(layers.get(i), m.mean(), var);
-            }
-        }
+        StatisticsExchange.sitOutStep(layers(net), collective);
     }
 
-    /** The forward half of {@link #participateEmpty}: for a training-mode forward pass without backprop. */
     public static void participateEmptyForward(MultiLayerNetwork net, Collective collective) {
-        if (collective.size() > 1) {
-            forward(layers(net), collective);
-        }
-    }
-
-    private static List<SyncBatchNormalizationLayer.Merged> forward(List<SyncBatchNormalizationLayer> layers,
-                                                                   Collective collective) {
-        List<SyncBatchNormalizationLayer.Merged> stats = new ArrayList<>();
-        for (SyncBatchNormalizationLayer l : layers) {
-            int c = channels(l);
-            stats.add(SyncBatchNormalizationLayer.merge(collective.allGather(new double[1 + 2 * c]), c));
-        }
-        return stats;
-    }
-
-    private static int channels(SyncBatchNormalizationLayer l) {
-        return (int) ((org.deeplearning4j.nn.conf.layers.BatchNormalization) l.conf().getLayer()).getNOut();
+        StatisticsExchange.sitOutForward(layers(net), collective);
     }
 }

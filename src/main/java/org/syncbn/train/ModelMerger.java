@@ -1,6 +1,6 @@
 package org.syncbn.train;
 
-import org.syncbn.bn.MomentMath;
+import org.syncbn.bn.BnStatistics;
 
 import java.util.List;
 
@@ -8,7 +8,7 @@ import java.util.List;
  * The driver's merge of worker results after a round (DESIGN.md §4).
  *
  * <p>Parameters and updater state: average weighted by the samples each worker processed.
- * BN running statistics: law of total variance ({@link MomentMath#mergeRunningStats}), through
+ * BN running statistics: law of total variance ({@link BnStatistics#poolRunning}), through
  * DL4J's log10(std) parameterisation where the layer uses it. Workers are visited in rank
  * order, so the result is bitwise reproducible.
  */
@@ -78,19 +78,14 @@ public final class ModelMerger {
     private static void mergeBnStats(List<WorkerResult> results, double[] weights, ParamLayout.BnStatsSlot slot,
                                      double[] out) {
         int c = slot.channels();
-        double[][] means = new double[results.size()][c];
-        double[][] vars = new double[results.size()][c];
-        for (int k = 0; k < results.size(); k++) {
-            double[] p = results.get(k).params();
-            System.arraycopy(p, slot.meanOffset(), means[k], 0, c);
-            for (int j = 0; j < c; j++) {
-                double v = p[slot.varOffset() + j];
-                vars[k][j] = slot.log10Std() ? MomentMath.log10StdToVar(v) : v;
-            }
+        List<BnStatistics> running = new java.util.ArrayList<>(results.size());
+        for (WorkerResult r : results) {
+            double[] p = r.params();
+            running.add(BnStatistics.fromStored(java.util.Arrays.copyOfRange(p, slot.meanOffset(), slot.meanOffset() + c),
+                    java.util.Arrays.copyOfRange(p, slot.varOffset(), slot.varOffset() + c), slot.log10Std()));
         }
-        double[] mean = new double[c];
-        double[] var = new double[c];
-        MomentMath.mergeRunningStats(weights, means, vars, mean, var);
+        BnStatistics pooled = BnStatistics.poolRunning(weights, running);
+        double[] stored = pooled.storedVariance(slot.log10Std());
         for (int j = 0; j < c; j++) {
             int first = identicalRawStats(results, weights, slot.meanOffset() + j, slot.varOffset() + j);
             if (first >= 0) {
@@ -98,8 +93,8 @@ public final class ModelMerger {
                 out[slot.meanOffset() + j] = results.get(first).params()[slot.meanOffset() + j];
                 out[slot.varOffset() + j] = results.get(first).params()[slot.varOffset() + j];
             } else {
-                out[slot.meanOffset() + j] = mean[j];
-                out[slot.varOffset() + j] = slot.log10Std() ? MomentMath.varToLog10Std(var[j]) : var[j];
+                out[slot.meanOffset() + j] = pooled.mean()[j];
+                out[slot.varOffset() + j] = stored[j];
             }
         }
     }

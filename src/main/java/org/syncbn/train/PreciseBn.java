@@ -11,8 +11,7 @@ import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
-import org.syncbn.bn.ChannelMoments;
-import org.syncbn.bn.MomentMath;
+import org.syncbn.bn.BnStatistics;
 import org.syncbn.data.Batches;
 import org.syncbn.data.Shard;
 
@@ -28,7 +27,7 @@ import java.util.List;
  * weights. Layer by layer, first to last, because a layer's inputs depend on the statistics of
  * the BN layers before it; for each layer every worker computes the per-channel moments of its
  * share (the first ⌈N/W⌉ examples of its shard) in inference mode, and the driver merges them
- * exactly ({@link ChannelMoments#merge}, in rank order) into mean and variance M2/N.
+ * exactly ({@link BnStatistics#merge}, in rank order) into mean and variance M2/N.
  */
 public final class PreciseBn {
     private static final int BATCH = 256;
@@ -60,14 +59,14 @@ public final class PreciseBn {
             Broadcast<double[]> params = sc.broadcast(NetworkState.params(net));
             try {
                 int l = layer;
-                List<ChannelMoments> parts = shards.map(shard -> new Ranked(shard.rank(),
+                List<BnStatistics> parts = shards.map(shard -> new Ranked(shard.rank(),
                                 workerMoments(shard, l, quota, runId, confJson, params.value(), threads)))
                         .collect().stream().sorted(Comparator.comparingInt(Ranked::rank))
                         .map(Ranked::moments).filter(m -> m.count() > 0).toList();
                 if (parts.isEmpty()) {
                     throw new IllegalStateException("PreciseBN: the training shards hold no examples");
                 }
-                setStatistics(net.getLayer(layer), ChannelMoments.merge(parts));
+                BnStatistics.merge(parts).writeRunning(net.getLayer(layer));
             } finally {
                 params.destroy();
             }
@@ -75,10 +74,10 @@ public final class PreciseBn {
         return NetworkState.params(net);
     }
 
-    private record Ranked(int rank, ChannelMoments moments) implements Serializable {}
+    private record Ranked(int rank, BnStatistics moments) implements Serializable {}
 
     /** Moments of layer {@code layer}'s inputs over the first {@code quota} examples of one shard. */
-    static ChannelMoments workerMoments(Shard shard, int layer, int quota, String runId, String confJson,
+    static BnStatistics workerMoments(Shard shard, int layer, int quota, String runId, String confJson,
                                         double[] params, int threads) {
         NativeThreads.apply(threads);
         MultiLayerNetwork net = WorkerNetworks.get(runId, "precise-bn", shard.rank(), confJson);
@@ -88,17 +87,16 @@ public final class PreciseBn {
         for (int i = 0; i < n; i++) {
             positions[i] = i;
         }
-        List<ChannelMoments> batches = new ArrayList<>();
+        List<BnStatistics> batches = new ArrayList<>();
         for (int from = 0; from < n; from += BATCH) {
             DataSet batch = Batches.of(shard.examples(), positions, from, Math.min(n, from + BATCH), net.params().dataType());
-            batches.add(ChannelMoments.of(layerInput(net, layer, batch.getFeatures()),
+            batches.add(BnStatistics.ofActivations(layerInput(net, layer, batch.getFeatures()),
                     ((BatchNormalization) net.getLayerWiseConfigurations().getConf(layer).getLayer()).getCnn2DFormat()));
         }
         if (batches.isEmpty()) {
-            int channels = (int) net.getLayer(layer).getParam("mean").length();
-            return new ChannelMoments(0, new double[channels], new double[channels]);
+            return BnStatistics.empty((int) net.getLayer(layer).getParam("mean").length());
         }
-        return ChannelMoments.merge(batches);
+        return BnStatistics.merge(batches);
     }
 
     /** What layer {@code layer} receives in inference mode (after its input preprocessor, if any). */
@@ -106,23 +104,5 @@ public final class PreciseBn {
         INDArray in = layer == 0 ? features : net.feedForwardToLayer(layer - 1, features, false).get(layer);
         InputPreProcessor pp = net.getLayerWiseConfigurations().getInputPreProcess(layer);
         return pp == null ? in : pp.preProcess(in, (int) in.size(0), LayerWorkspaceMgr.noWorkspaces());
-    }
-
-    /** Writes mean and variance into a BN layer, in its own parameterisation (variance or log10 std). */
-    static void setStatistics(Layer bn, ChannelMoments m) {
-        double[] var = m.variance();
-        INDArray mean = bn.getParam("mean");
-        mean.assign(Nd4j.create(m.mean()).reshape(mean.shape()).castTo(mean.dataType()));
-        if (bn.paramTable().containsKey("log10stdev")) {
-            double[] log = new double[var.length];
-            for (int c = 0; c < var.length; c++) {
-                log[c] = MomentMath.varToLog10Std(var[c]);
-            }
-            INDArray p = bn.getParam("log10stdev");
-            p.assign(Nd4j.create(log).reshape(p.shape()).castTo(p.dataType()));
-        } else {
-            INDArray p = bn.getParam("var");
-            p.assign(Nd4j.create(var).reshape(p.shape()).castTo(p.dataType()));
-        }
     }
 }

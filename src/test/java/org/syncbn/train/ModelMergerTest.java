@@ -4,7 +4,7 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
-import org.syncbn.bn.MomentMath;
+import org.syncbn.bn.BnStatistics;
 import org.syncbn.config.JobSpec;
 import org.syncbn.config.JobSpecLoader;
 import org.syncbn.model.NetworkFactory;
@@ -79,12 +79,12 @@ class ModelMergerTest {
         for (int c = 0; c < slot.channels(); c++) {
             double m0 = results.get(0).params()[slot.meanOffset() + c];
             double m1 = results.get(1).params()[slot.meanOffset() + c];
-            double v0 = MomentMath.log10StdToVar(results.get(0).params()[slot.varOffset() + c]);
-            double v1 = MomentMath.log10StdToVar(results.get(1).params()[slot.varOffset() + c]);
+            double v0 = BnStatistics.log10StdToVar(results.get(0).params()[slot.varOffset() + c]);
+            double v1 = BnStatistics.log10StdToVar(results.get(1).params()[slot.varOffset() + c]);
             double mu = 0.25 * m0 + 0.75 * m1;
             double var = 0.25 * (v0 + (m0 - mu) * (m0 - mu)) + 0.75 * (v1 + (m1 - mu) * (m1 - mu));
             assertEquals(mu, merged.params()[slot.meanOffset() + c], 1e-12);
-            assertEquals(var, MomentMath.log10StdToVar(merged.params()[slot.varOffset() + c]), 1e-12 * var);
+            assertEquals(var, BnStatistics.log10StdToVar(merged.params()[slot.varOffset() + c]), 1e-12 * var);
         }
     }
 

@@ -9,8 +9,7 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
-import org.syncbn.bn.ChannelMoments;
-import org.syncbn.bn.MomentMath;
+import org.syncbn.bn.BnStatistics;
 import org.syncbn.config.JobSpec;
 import org.syncbn.config.JobSpecLoader;
 import org.syncbn.data.Batches;
@@ -42,8 +41,8 @@ class PreciseBnTest {
             double mean = sum / n;
             double m2 = 0;
             for (int i = 0; i < 3; i++) for (int h = 0; h < 4; h++) for (int w = 0; w < 5; w++) m2 += Math.pow(x[i][c][h][w] - mean, 2);
-            for (ChannelMoments m : List.of(ChannelMoments.of(nchw, CNN2DFormat.NCHW),
-                    ChannelMoments.of(nchw.permute(0, 2, 3, 1), CNN2DFormat.NHWC))) {
+            for (BnStatistics m : List.of(BnStatistics.ofActivations(nchw, CNN2DFormat.NCHW),
+                    BnStatistics.ofActivations(nchw.permute(0, 2, 3, 1), CNN2DFormat.NHWC))) {
                 assertEquals(60, m.count());
                 assertEquals(mean, m.mean()[c], 1e-12);
                 assertEquals(m2, m.m2()[c], 1e-9);
@@ -86,7 +85,7 @@ class PreciseBnTest {
             Layer bn = reference.getLayer(layer);
             bn.getParam("mean").assign(Nd4j.create(mean).reshape(bn.getParam("mean").shape()));
             double[] log = new double[channels];
-            for (int c = 0; c < channels; c++) log[c] = MomentMath.varToLog10Std(var[c]);
+            for (int c = 0; c < channels; c++) log[c] = BnStatistics.varToLog10Std(var[c]);
             bn.getParam("log10stdev").assign(Nd4j.create(log).reshape(bn.getParam("log10stdev").shape()));
             assertEquals(1000, rows.size());
         }
