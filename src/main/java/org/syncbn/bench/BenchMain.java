@@ -2,7 +2,7 @@ package org.syncbn.bench;
 
 import org.syncbn.config.JobSpec;
 import org.syncbn.config.JobSpecLoader;
-import org.syncbn.train.NativeThreads;
+import org.syncbn.worker.NativeThreads;
 
 import java.nio.file.Path;
 import java.util.ArrayList;

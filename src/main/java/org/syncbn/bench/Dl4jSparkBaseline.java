@@ -66,7 +66,7 @@ public final class Dl4jSparkBaseline {
                 long t0 = System.nanoTime();
                 net.fitPaths(rdd);
                 double seconds = (System.nanoTime() - t0) / 1e9;
-                double acc = Evaluator.evaluate(net.getNetwork(), test).accuracy();
+                double acc = Evaluator.evaluate(org.syncbn.network.Network.of(net.getNetwork()), test).accuracy();
                 epochs.add(new double[] {train.count() / seconds, acc});
             }
         }

@@ -40,7 +40,7 @@ public final class SingleJvmBaseline {
                 net.fit(ds);
             }
             double seconds = (System.nanoTime() - t0) / 1e9;
-            EvalResult r = Evaluator.evaluate(net, test);
+            EvalResult r = Evaluator.evaluate(org.syncbn.network.Network.of(net), test);
             epochs.add(new double[] {train.count() / seconds, r.accuracy()});
         }
         return epochs;

@@ -46,9 +46,26 @@ public record BnMode(Kind kind, int size) implements Serializable {
         return kind != Kind.LOCAL;
     }
 
-    /** Whether workers must open a collective (sync and group). */
-    public boolean communicates() {
-        return kind == Kind.SYNC || kind == Kind.GROUP;
+    /**
+     * Whether the workers of a round exchange BN statistics: sync or group:G (G &gt; 1) with more than
+     * one worker. The one place that decides it; a worker that does not communicate runs alone.
+     */
+    public boolean communicates(int workers) {
+        return workers > 1 && (kind == Kind.SYNC || (kind == Kind.GROUP && size > 1));
+    }
+
+    /** How many consecutive workers normalise together: all W (sync), G (group), else 1. */
+    public int groupSize(int workers) {
+        return switch (kind) {
+            case SYNC -> workers;
+            case GROUP -> size;
+            default -> 1;
+        };
+    }
+
+    /** The ghost batch size a SyncBN layer takes for this mode (0 = the worker's whole batch). */
+    public int ghostBatchSize() {
+        return kind == Kind.GHOST ? size : 0;
     }
 
     /** Examples per normalisation batch for per-worker batch b and W workers. */

@@ -4,7 +4,6 @@ import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
-import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.syncbn.config.JobSpec;
 import org.syncbn.config.JobSpecLoader;
 import org.syncbn.config.SpecException;
@@ -18,7 +17,8 @@ import org.syncbn.eval.TableEvaluation;
 import org.syncbn.ml.SavedModels;
 import org.syncbn.ml.SyncBnClassificationModel;
 import org.syncbn.store.FileStore;
-import org.syncbn.train.NativeThreads;
+import org.syncbn.network.Network;
+import org.syncbn.worker.NativeThreads;
 
 import java.io.PrintStream;
 import java.util.ArrayList;
@@ -92,12 +92,12 @@ final class EvaluateCommand {
     }
 
     private static EvalResult onIdx(String model, Args args) {
-        MultiLayerNetwork net = org.syncbn.store.ModelExport.open(java.nio.file.Path.of(model));
+        Network net = org.syncbn.store.ModelExport.open(java.nio.file.Path.of(model));
         List<String> sets = new ArrayList<>(args.sets());
         if (args.option("--data") != null) {
             sets.add("data.dir=" + quote(args.option("--data")));
         }
-        sets.add("data.numClasses=" + net.layerSize(net.getnLayers() - 1));
+        sets.add("data.numClasses=" + net.outputSize());
         JobSpec spec = JobSpecLoader.load(null, sets);
         NativeThreads.apply(Runtime.getRuntime().availableProcessors());
         Examples test = new IdxDataSource(spec.data()).test();
@@ -109,7 +109,7 @@ final class EvaluateCommand {
             }
             test = test.subset(first);
         }
-        int width = org.syncbn.model.NetworkFactory.inputSize(net.getLayerWiseConfigurations());
+        int width = net.inputSize();
         if (test.featureSize() != width) {
             throw new SpecException("data " + spec.data().dir() + ": examples have " + test.featureSize()
                     + " features, the model expects " + width);

@@ -1,8 +1,6 @@
 package org.syncbn.cli;
 
 import org.apache.spark.api.java.JavaRDD;
-import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
-import org.deeplearning4j.util.ModelSerializer;
 import org.syncbn.config.JobSpec;
 import org.syncbn.config.JobSpecLoader;
 import org.syncbn.config.SpecException;
@@ -11,9 +9,9 @@ import org.syncbn.data.ShardSource;
 import org.syncbn.eval.EvalResult;
 import org.syncbn.eval.Evaluator;
 import org.syncbn.store.FileStore;
-import org.syncbn.train.NetworkState;
+import org.syncbn.network.Network;
 import org.syncbn.train.PreciseBn;
-import org.syncbn.train.WorkerNetworks;
+import org.syncbn.worker.WorkerNetworks;
 
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -57,15 +55,15 @@ final class PreciseBnCommand {
         }
         long examples = examples(args.option("--examples"));
         Path modelFile = Path.of(args.positionals().get(0));
-        MultiLayerNetwork net = org.syncbn.store.ModelExport.open(modelFile);
-        if (PreciseBn.bnLayers(net).isEmpty()) {
+        Network net = org.syncbn.store.ModelExport.open(modelFile);
+        if (net.batchNorms().isEmpty()) {
             throw new SpecException("model file " + modelFile + " has no BatchNormalization layer: nothing to recompute");
         }
         List<String> sets = new ArrayList<>(args.sets());
         if (args.option("--data") != null) {
             sets.add("data.dir=\"" + args.option("--data").replace("\\", "\\\\").replace("\"", "\\\"") + "\"");
         }
-        sets.add("data.numClasses=" + net.layerSize(net.getnLayers() - 1));
+        sets.add("data.numClasses=" + net.outputSize());
         JobSpec spec = JobSpecLoader.load(null, sets);
         String target = args.option("--out") != null ? args.option("--out")
                 : modelFile.toAbsolutePath().resolveSibling("model-precise.zip").toString();
@@ -78,21 +76,20 @@ final class PreciseBnCommand {
             JavaRDD<Shard> test = source.test(spark.context(), workers, spec.data().maxTestExamples());
             try {
                 int threads = Math.max(1, Runtime.getRuntime().availableProcessors() / workers);
-                String confJson = net.getLayerWiseConfigurations().toJson();
-                EvalResult ema = Evaluator.evaluate(spark.context(), test, runId, confJson, NetworkState.params(net), threads);
+                String confJson = net.configurationJson();
+                EvalResult ema = Evaluator.evaluate(spark.context(), test, runId, confJson, net.params(), threads);
                 long t0 = System.nanoTime();
                 double[] precise = PreciseBn.recompute(spark.context(), train, net, runId, threads, examples);
                 double seconds = (System.nanoTime() - t0) / 1e9;
                 EvalResult after = Evaluator.evaluate(spark.context(), test, runId, confJson, precise, threads);
                 FileStore dir = FileStore.at(parentOf(target), spark.context()::hadoopConfiguration);
-                MultiLayerNetwork result = net;
-                dir.write(nameOf(target), tmp -> ModelSerializer.writeModel(result, tmp.toFile(), true));
+                dir.write(nameOf(target), tmp -> net.write(tmp.toFile(), true));
                 out.printf(Locale.ROOT, "statistics        test accuracy  test loss%n");
                 out.printf(Locale.ROOT, "running (EMA)     %.4f         %.4f%n", ema.accuracy(), ema.meanLoss());
                 out.printf(Locale.ROOT, "precise (N=%d)%s %.4f         %.4f%n", examples,
                         " ".repeat(Math.max(0, 5 - String.valueOf(examples).length())), after.accuracy(), after.meanLoss());
                 out.printf(Locale.ROOT, "%d test examples; PreciseBN over %d BN layers took %.1f s; model: %s%n",
-                        after.count(), PreciseBn.bnLayers(net).size(), seconds, dir.describe(nameOf(target)));
+                        after.count(), net.batchNorms().size(), seconds, dir.describe(nameOf(target)));
             } finally {
                 train.unpersist(false);
                 test.unpersist(false);

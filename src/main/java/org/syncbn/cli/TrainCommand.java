@@ -8,7 +8,7 @@ import org.syncbn.config.JobSpecLoader;
 import org.syncbn.config.SpecException;
 import org.syncbn.store.Checkpoint;
 import org.syncbn.store.FileStore;
-import org.syncbn.train.TrainingJob;
+import org.syncbn.train.TrainingRun;
 
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -85,8 +85,9 @@ final class TrainCommand {
                 + spec.train().batchPerWorker() + ", " + spec.train().epochs() + " epochs, bn.mode=" + spec.bn().mode()
                 + ", output " + outDir + (resume != null ? " (resuming)" : ""));
         try (SparkSessions spark = SparkSessions.open(spec)) {
-            TrainingJob.Outcome outcome = TrainingJob.run(spark.context(),
-                    new TrainingJob.Options(spec, outDir, resume != null, err, null));
+            TrainingRun run = resume != null ? TrainingRun.resume(spark.context(), outDir)
+                    : TrainingRun.of(spark.context(), spec).writingTo(outDir);
+            TrainingRun.Result outcome = run.progress(err).run();
             out.println("model: " + outcome.model());
             if (outcome.lastEval() != null) {
                 out.printf(java.util.Locale.ROOT, "test accuracy %.4f, test loss %.4f%n",

@@ -82,7 +82,13 @@ public record JobSpec(
      */
     public record SparkSpec(String master, int slotWaitSec) implements Serializable {}
 
-    public record CollectiveSpec(int timeoutSec, String rendezvous) implements Serializable {}
+    public record CollectiveSpec(int timeoutSec, Rendezvous rendezvous) implements Serializable {}
+
+    /**
+     * How the workers of a round find each other before opening direct sockets: through a small
+     * rendezvous server on the driver (milliseconds), or one Spark barrier allGather (~1 s).
+     */
+    public enum Rendezvous { DRIVER, BARRIER }
 
     /**
      * Scheduled retraining ({@code syncbn retrain}); ignored by {@code syncbn train}.

@@ -266,7 +266,7 @@ public final class JobSpecLoader {
                 r.integer("spark.slotWaitSec", 0, 86_400));
         JobSpec.CollectiveSpec collective = new JobSpec.CollectiveSpec(
                 r.integer("collective.timeoutSec", 1, 86_400),
-                r.choice("collective.rendezvous", RENDEZVOUS));
+                JobSpec.Rendezvous.valueOf(r.choice("collective.rendezvous", RENDEZVOUS).toUpperCase(Locale.ROOT)));
         JobSpec.RetrainSpec retrain = new JobSpec.RetrainSpec(
                 r.nonEmptyString("retrain.registry"),
                 retrainModel(r),
@@ -368,7 +368,7 @@ public final class JobSpecLoader {
         root.put("checkpoint", section("everyRounds", s.checkpoint().everyRounds()));
         root.put("spark", section("master", s.spark().master(), "slotWaitSec", s.spark().slotWaitSec()));
         root.put("collective", section("timeoutSec", s.collective().timeoutSec(),
-                "rendezvous", s.collective().rendezvous()));
+                "rendezvous", s.collective().rendezvous().name().toLowerCase(Locale.ROOT)));
         JobSpec.RetrainSpec rt = s.retrain();
         root.put("retrain", section("registry", rt.registry(), "model", rt.model(),
                 "snapshotRoot", rt.snapshotRoot(), "snapshotPattern", rt.snapshotPattern(),

@@ -3,15 +3,14 @@ package org.syncbn.eval;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
-import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
-import org.nd4j.linalg.factory.Nd4j;
 import org.syncbn.data.Batches;
 import org.syncbn.data.Examples;
 import org.syncbn.data.Shard;
-import org.syncbn.train.NativeThreads;
-import org.syncbn.train.WorkerNetworks;
+import org.syncbn.network.Network;
+import org.syncbn.worker.NativeThreads;
+import org.syncbn.worker.WorkerNetworks;
 
 import java.util.List;
 
@@ -27,7 +26,7 @@ public final class Evaluator {
     }
 
     /** Evaluates {@code net} on all of {@code examples}. */
-    public static EvalResult evaluate(MultiLayerNetwork net, Examples examples) {
+    public static EvalResult evaluate(Network net, Examples examples) {
         int classes = examples.labelSize();
         EvalResult total = EvalResult.empty(classes);
         int[] all = new int[examples.count()];
@@ -36,8 +35,8 @@ public final class Evaluator {
         }
         for (int from = 0; from < all.length; from += BATCH) {
             int to = Math.min(all.length, from + BATCH);
-            DataSet batch = Batches.of(examples, all, from, to, net.params().dataType());
-            INDArray out = net.output(batch.getFeatures(), false);
+            DataSet batch = Batches.of(examples, all, from, to, net.dataType());
+            INDArray out = net.output(batch.getFeatures());
             total = total.plus(score(out.toDoubleMatrix(), batch.getLabels().toDoubleMatrix(), classes));
         }
         return total;
@@ -53,8 +52,8 @@ public final class Evaluator {
         try {
             List<EvalResult> parts = testShards.map(shard -> {
                 NativeThreads.apply(threads);
-                MultiLayerNetwork net = WorkerNetworks.get(runId, "eval", shard.rank(), confJson);
-                net.setParams(Nd4j.create(p.value()).castTo(net.params().dataType()));
+                Network net = WorkerNetworks.get(runId, "eval", shard.rank(), confJson);
+                net.setParams(p.value());
                 return new RankedResult(shard.rank(), evaluate(net, shard.examples()));
             }).collect().stream().sorted(java.util.Comparator.comparingInt(RankedResult::rank))
                     .map(RankedResult::result).toList();

@@ -8,7 +8,7 @@ import org.syncbn.data.ShardPlan;
 import org.syncbn.store.Checkpoint;
 import org.syncbn.store.FileStore;
 import org.syncbn.store.MetricsLog;
-import org.syncbn.train.TrainingJob;
+import org.syncbn.train.TrainingRun;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -54,7 +54,8 @@ public final class SweepRunner {
                     ran == 0 ? "" : "  (ETA " + hms(spent / ran * (todo.size() - ran)) + ")");
             long t0 = System.nanoTime();
             FileStore dir = out.resolve("cells").resolve(cell.dirName());
-            TrainingJob.run(sc, new TrainingJob.Options(spec, dir.location(), Checkpoint.exists(dir), quiet(), null));
+            (Checkpoint.exists(dir) ? TrainingRun.resume(sc, dir.location()) : TrainingRun.of(sc, spec).writingTo(dir.location()))
+                    .progress(quiet()).run();
             double wall = (System.nanoTime() - t0) / 1e9;
             CellResult row = result(sweep, cell, spec, dir, wall);
             results.append(row, axisKeys);
@@ -69,14 +70,14 @@ public final class SweepRunner {
     }
 
     static CellResult result(SweepSpec sweep, SweepSpec.Cell cell, JobSpec spec, FileStore dir, double wall) {
-        List<JsonNode> all = new MetricsLog(dir, TrainingJob.METRICS_FILE).read();
+        List<JsonNode> all = new MetricsLog(dir, TrainingRun.METRICS_FILE).read();
         List<JsonNode> metrics = all.stream().filter(m -> m.has("epoch")).toList();
         double precise = all.stream().filter(m -> m.has("precise_bn"))
                 .mapToDouble(m -> m.path("precise_bn").path("precise_test_accuracy").asDouble()).reduce((a, b) -> b)
                 .orElse(Double.NaN);
         if (metrics.isEmpty()) {
             throw new IllegalStateException("cell " + cell.key() + " finished without an evaluation in "
-                    + dir.describe(TrainingJob.METRICS_FILE));
+                    + dir.describe(TrainingRun.METRICS_FILE));
         }
         JsonNode last = metrics.get(metrics.size() - 1);
         double bestAcc = Double.NEGATIVE_INFINITY;

@@ -4,7 +4,7 @@ import org.apache.spark.ml.linalg.Vector;
 import org.apache.spark.ml.linalg.Vectors;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
-import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.syncbn.network.Network;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -22,14 +22,14 @@ import java.util.NoSuchElementException;
  */
 final class PartitionScorer implements Iterator<Row> {
     private final Iterator<Row> rows;
-    private final MultiLayerNetwork net;
+    private final Network net;
     private final int featuresIndex;
     private final String featuresCol;
     private final int batchSize;
     private final int numFeatures;
     private Iterator<Row> scored = java.util.Collections.emptyIterator();
 
-    PartitionScorer(Iterator<Row> rows, MultiLayerNetwork net, int numFeatures, int featuresIndex, String featuresCol,
+    PartitionScorer(Iterator<Row> rows, Network net, int numFeatures, int featuresIndex, String featuresCol,
                     int batchSize) {
         this.rows = rows;
         this.net = net;
@@ -73,9 +73,9 @@ final class PartitionScorer implements Iterator<Row> {
             }
             System.arraycopy(v, 0, x, i * numFeatures, numFeatures);
         }
-        DataType type = net.params().dataType();
+        DataType type = net.dataType();
         INDArray input = Nd4j.create(x, new long[] {batch.size(), numFeatures}, DataType.DOUBLE).castTo(type);
-        double[][] probs = net.output(input, false).toDoubleMatrix();
+        double[][] probs = net.output(input).toDoubleMatrix();
         List<Row> out = new ArrayList<>(batch.size());
         for (int i = 0; i < batch.size(); i++) {
             Row r = batch.get(i);

@@ -3,8 +3,7 @@ package org.syncbn.ml;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.SparkSession;
-import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
-import org.deeplearning4j.util.ModelSerializer;
+import org.syncbn.network.Network;
 import org.syncbn.config.SpecException;
 import org.syncbn.store.FileStore;
 import org.syncbn.store.ModelExport;
@@ -43,9 +42,9 @@ public final class SavedModels {
             throw new SpecException("model directory " + location + " holds neither " + ModelExport.MODEL_FILE
                     + " nor a saved Spark ML model (metadata/)");
         }
-        MultiLayerNetwork net;
+        Network net;
         try {
-            net = store.read(name, local -> ModelSerializer.restoreMultiLayerNetwork(local.toFile(), false));
+            net = store.read(name, local -> Network.read(local.toFile(), false));
         } catch (RuntimeException e) {
             throw new SpecException("model file " + store.describe(name) + " is not a DL4J MultiLayerNetwork zip: "
                     + e.getMessage(), e);

@@ -19,14 +19,14 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.functions;
 import org.apache.spark.sql.types.StructType;
-import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.syncbn.config.JobSpec;
 import org.syncbn.config.JobSpecLoader;
 import org.syncbn.data.FeatureColumns;
 import org.syncbn.data.LabeledVector;
 import org.syncbn.data.RowShards;
 import org.syncbn.data.Shard;
-import org.syncbn.train.ShardTraining;
+import org.syncbn.network.Network;
+import org.syncbn.train.TrainingRun;
 
 import org.syncbn.bn.BnMode;
 import scala.runtime.AbstractFunction1;
@@ -233,8 +233,9 @@ public final class SyncBnClassifier extends Estimator<SyncBnClassificationModel>
         JavaRDD<LabeledVector> rows = cols.examples(df, classes);
         JavaRDD<Shard> shards = RowShards.of(rows, spec.train().workers(), classes, 0, spec.seed(), true);
         try {
-            MultiLayerNetwork net = ShardTraining.fit(sc, spec, shards, (report, state) -> LOG.info(
-                    "{}: epoch {} round {}: loss {}", uid, report.epoch() + 1, report.round() + 1, report.meanLoss()));
+            Network net = TrainingRun.of(sc, spec).onShards(shards).afterEachRound((report, state) -> LOG.info(
+                    "{}: epoch {} round {}: loss {}", uid, report.epoch() + 1, report.round() + 1, report.meanLoss()))
+                    .run().network();
             SyncBnClassificationModel model = new SyncBnClassificationModel(uid, TrainedNetwork.of(net));
             return copyValues(model, ParamMap.empty()).setParent(this);
         } finally {

@@ -3,8 +3,7 @@ package org.syncbn.ml;
 import org.apache.spark.ml.util.DefaultParamsReader;
 import org.apache.spark.ml.util.DefaultParamsReader$;
 import org.apache.spark.ml.util.MLReader;
-import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
-import org.deeplearning4j.util.ModelSerializer;
+import org.syncbn.network.Network;
 import org.syncbn.store.FileStore;
 import org.syncbn.store.ModelExport;
 import scala.Option;
@@ -18,8 +17,7 @@ final class SyncBnModelReader extends MLReader<SyncBnClassificationModel> {
                 sparkSession().sparkContext(), SyncBnClassificationModel.class.getName());
         FileStore data = FileStore.at(path, sparkSession().sparkContext()::hadoopConfiguration)
                 .resolve(SyncBnModelWriter.DATA_DIR);
-        MultiLayerNetwork net = data.read(ModelExport.MODEL_FILE,
-                local -> ModelSerializer.restoreMultiLayerNetwork(local.toFile(), false));
+        Network net = data.read(ModelExport.MODEL_FILE, local -> Network.read(local.toFile(), false));
         SyncBnClassificationModel model = new SyncBnClassificationModel(metadata.uid(), TrainedNetwork.of(net));
         metadata.getAndSetParams(model, Option.empty());
         return model;

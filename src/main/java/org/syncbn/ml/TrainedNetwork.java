@@ -1,10 +1,6 @@
 package org.syncbn.ml;
 
-import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
-import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
-import org.syncbn.bn.BnConversion;
-import org.syncbn.model.NetworkFactory;
-import org.syncbn.train.NetworkState;
+import org.syncbn.network.Network;
 
 import java.io.Serializable;
 
@@ -16,25 +12,24 @@ import java.io.Serializable;
 public record TrainedNetwork(String confJson, double[] params) implements Serializable {
 
     /** The values of {@code net}; SyncBN layers become DL4J's BatchNormalization with the same parameters. */
-    public static TrainedNetwork of(MultiLayerNetwork net) {
-        MultiLayerNetwork standard = BnConversion.toStandard(net);
-        return new TrainedNetwork(standard.getLayerWiseConfigurations().toJson(), NetworkState.params(standard));
+    public static TrainedNetwork of(Network net) {
+        Network standard = net.withStandardBn();
+        return new TrainedNetwork(standard.configurationJson(), standard.params());
     }
 
     /** Flat features per example (h x w x channels for image networks). */
     public int numFeatures() {
-        return NetworkFactory.inputSize(MultiLayerConfiguration.fromJson(confJson));
+        return network().inputSize();
     }
 
     public int numClasses() {
-        return NetworkFactory.outputSize(MultiLayerConfiguration.fromJson(confJson));
+        return network().outputSize();
     }
 
     /** A new network holding these parameters, for inference (no updater state). */
-    public MultiLayerNetwork network() {
-        MultiLayerNetwork net = new MultiLayerNetwork(MultiLayerConfiguration.fromJson(confJson));
-        net.init();
-        NetworkState.load(net, params, new double[0]);
+    public Network network() {
+        Network net = Network.fromJson(confJson);
+        net.setParams(params);
         return net;
     }
 }

@@ -9,8 +9,6 @@ import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
 import org.deeplearning4j.nn.conf.layers.SubsamplingLayer;
 import org.deeplearning4j.nn.conf.layers.BatchNormalization;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
-import org.deeplearning4j.nn.conf.layers.FeedForwardLayer;
-import org.deeplearning4j.nn.conf.preprocessor.FeedForwardToCnnPreProcessor;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.deeplearning4j.nn.weights.WeightInit;
 import org.nd4j.linalg.activations.Activation;
@@ -25,6 +23,7 @@ import org.syncbn.bn.BnConversion;
 import org.syncbn.bn.BnMode;
 import org.syncbn.config.JobSpec;
 import org.syncbn.config.SpecException;
+import org.syncbn.network.Network;
 
 /**
  * Builds the DL4J network configuration a job spec describes.
@@ -92,24 +91,15 @@ public final class NetworkFactory {
         list.setInputType(inputType);
         MultiLayerConfiguration conf = list.build();
         BnMode mode = spec.bnMode();
-        return mode.usesSyncLayer()
-                ? BnConversion.toSync(conf, mode.kind() == BnMode.Kind.GHOST ? mode.size() : 0) : conf;
+        return mode.usesSyncLayer() ? BnConversion.toSync(conf, mode.ghostBatchSize()) : conf;
     }
 
-    /**
-     * The number of flat features an example of {@code conf} has: the first layer's input width, or
-     * height x width x channels when the input is reshaped into images first (cnn).
-     */
-    public static int inputSize(MultiLayerConfiguration conf) {
-        if (conf.getInputPreProcess(0) instanceof FeedForwardToCnnPreProcessor images) {
-            return Math.toIntExact(images.getInputHeight() * images.getInputWidth() * images.getNumChannels());
-        }
-        return Math.toIntExact(((FeedForwardLayer) conf.getConf(0).getLayer()).getNIn());
-    }
-
-    /** The number of classes of {@code conf}: its output layer's width. */
-    public static int outputSize(MultiLayerConfiguration conf) {
-        return Math.toIntExact(((FeedForwardLayer) conf.getConf(conf.getConfs().size() - 1).getLayer()).getNOut());
+    /** The initialised network of {@link #build(JobSpec, int, int)}. */
+    public static Network network(JobSpec spec, int numInputs, int stepsPerEpoch) {
+        org.deeplearning4j.nn.multilayer.MultiLayerNetwork net =
+                new org.deeplearning4j.nn.multilayer.MultiLayerNetwork(build(spec, numInputs, stepsPerEpoch));
+        net.init();
+        return Network.of(net);
     }
 
     /** DL4J's own BatchNormalization with the spec's decay, eps and variance parameterisation. */

@@ -1,7 +1,7 @@
 package org.syncbn.registry;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.syncbn.network.Network;
 import org.syncbn.config.SpecException;
 import org.syncbn.store.FileStore;
 import org.syncbn.store.Json;
@@ -104,7 +104,7 @@ public final class RegisteredModel {
         d.writeString(PROVENANCE, Json.pretty(provenance));
     }
 
-    public MultiLayerNetwork loadModel(int v) {
+    public Network loadModel(int v) {
         FileStore d = version(v);
         return d.read(MODEL, p -> ModelExport.read(p, d.describe(MODEL)));
     }

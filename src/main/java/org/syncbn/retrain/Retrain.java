@@ -3,7 +3,6 @@ package org.syncbn.retrain;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.typesafe.config.ConfigUtil;
 import org.apache.spark.api.java.JavaSparkContext;
-import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.syncbn.config.JobSpec;
 import org.syncbn.config.JobSpecLoader;
 import org.syncbn.eval.EvalResult;
@@ -18,8 +17,9 @@ import org.syncbn.store.FileStore;
 import org.syncbn.store.Json;
 import org.syncbn.store.ModelExport;
 import org.syncbn.store.Provenance;
-import org.syncbn.train.TrainingJob;
-import org.syncbn.train.WarmStart;
+import org.syncbn.network.Network;
+import org.syncbn.network.WarmStart;
+import org.syncbn.train.TrainingRun;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -88,7 +88,7 @@ public final class Retrain {
             JsonNode currentProv = current == null ? null : model.provenance(current).orElse(null);
             SnapshotCheck.Checked data = SnapshotCheck.check(trainSpec.data(), rt.holdoutDir(), currentProv,
                     current == null ? null : "CURRENT v" + current);
-            MultiLayerNetwork currentNet = current == null ? null : model.loadModel(current);
+            Network currentNet = current == null ? null : model.loadModel(current);
             int version;
             if (pending.isPresent()) {
                 version = pending.getAsInt();
@@ -97,7 +97,7 @@ public final class Retrain {
                 trainCandidate(sc, model, version, trainSpec, snapshot, data, current, currentNet, log);
             }
 
-            MultiLayerNetwork candidateNet = model.loadModel(version);
+            Network candidateNet = model.loadModel(version);
             Decision.Score cand = score(Evaluator.evaluate(candidateNet, data.holdout()));
             Decision.Score cur = currentNet == null ? null : score(Evaluator.evaluate(currentNet, data.holdout()));
             PromotionGate.Verdict verdict = new PromotionGate(rt.maxRegression()).judge(cand, current, cur);
@@ -137,11 +137,10 @@ public final class Retrain {
 
     private static void trainCandidate(JavaSparkContext sc, RegisteredModel model, int version, JobSpec spec,
                                        Snapshot snapshot, SnapshotCheck.Checked data, Integer parent,
-                                       MultiLayerNetwork parentNet, PrintStream log) {
+                                       Network parentNet, PrintStream log) {
         if (parentNet != null) {
             // fail on an architecture change before training, not after
-            MultiLayerNetwork probe = new MultiLayerNetwork(NetworkFactory.build(spec, data.features()));
-            probe.init();
+            Network probe = NetworkFactory.network(spec, data.features(), 1);
             WarmStart.check(probe, parentNet, model.version(parent).describe(RegisteredModel.MODEL));
         }
         log.println("retrain: training v" + version + (parentNet == null ? " from scratch" : " warm-started from v"
@@ -152,9 +151,12 @@ public final class Retrain {
             // finished model enters the registry
             work = Files.createTempDirectory("syncbn-retrain-");
             Path out = work.resolve("run");
-            TrainingJob.Outcome outcome = TrainingJob.run(sc, new TrainingJob.Options(spec, out.toString(), false, log,
-                    null, null, parentNet));
-            MultiLayerNetwork trained = ModelExport.read(out.resolve(ModelExport.MODEL_FILE));
+            TrainingRun run = TrainingRun.of(sc, spec).writingTo(out.toString()).progress(log);
+            if (parentNet != null) {
+                run.warmStartFrom(parentNet, "the warm-start model");
+            }
+            TrainingRun.Result outcome = run.run();
+            Network trained = ModelExport.read(out.resolve(ModelExport.MODEL_FILE));
             Decision.Score holdout = score(Evaluator.evaluate(trained, data.holdout()));
             JsonNode training = Json.mapper().readTree(Files.readString(out.resolve(Provenance.FILE)));
 

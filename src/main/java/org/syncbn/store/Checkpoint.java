@@ -1,8 +1,8 @@
 package org.syncbn.store;
 
-import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.util.ModelSerializer;
 import org.syncbn.config.SpecException;
+import org.syncbn.network.Network;
 
 import java.io.File;
 import java.io.IOException;
@@ -27,10 +27,10 @@ public record Checkpoint(int nextRound, long seed, String specHocon, double elap
     private static final String STATE_KEY = "syncbn-loop-state";
 
     /** Writes {@code net} (with updater) and this state into {@code dir/checkpoint.zip}, atomically. */
-    public void write(FileStore dir, MultiLayerNetwork net) {
+    public void write(FileStore dir, Network net) {
         dir.write(FILE, tmp -> {
             File f = tmp.toFile();
-            ModelSerializer.writeModel(net, f, true);
+            net.write(f, true);
             ModelSerializer.addObjectToFile(f, STATE_KEY, Json.line(this));
         });
     }
@@ -54,7 +54,7 @@ public record Checkpoint(int nextRound, long seed, String specHocon, double elap
     }
 
     /** Restores the network (parameters and updater state) of {@code dir}'s checkpoint. */
-    public static MultiLayerNetwork network(FileStore dir) {
-        return dir.read(FILE, f -> ModelSerializer.restoreMultiLayerNetwork(f.toFile(), true));
+    public static Network network(FileStore dir) {
+        return dir.read(FILE, f -> Network.read(f.toFile(), true));
     }
 }

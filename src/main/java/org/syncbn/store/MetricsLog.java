@@ -6,7 +6,6 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 
 /**
  * metrics.jsonl: one JSON object per evaluation. An append rewrites the whole (small) file
@@ -30,8 +29,8 @@ public final class MetricsLog {
         return dir.describe(name);
     }
 
-    /** Appends one record as a single line. */
-    public void append(Map<String, Object> record) {
+    /** Appends one record (anything Jackson writes as a JSON object) as a single line. */
+    public void append(Object record) {
         String old = dir.exists(name) ? dir.readString(name) : "";
         dir.writeString(name, old + Json.line(record) + "\n");
     }

@@ -1,9 +1,12 @@
 package org.syncbn.store;
 
-import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
-import org.deeplearning4j.util.ModelSerializer;
-import org.syncbn.bn.BnConversion;
+import org.syncbn.config.SpecException;
+import org.syncbn.network.Network;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 
 /**
  * Writes the final model as a standard DL4J ModelSerializer zip (with updater, for warm starts).
@@ -17,18 +20,18 @@ public final class ModelExport {
     }
 
     /** Writes {@code dir/model.zip} atomically; returns its path or URI. */
-    public static String write(FileStore dir, MultiLayerNetwork net) {
-        MultiLayerNetwork standard = BnConversion.toStandard(net);
-        dir.write(MODEL_FILE, tmp -> ModelSerializer.writeModel(standard, tmp.toFile(), true));
+    public static String write(FileStore dir, Network net) {
+        Network standard = net.withStandardBn();
+        dir.write(MODEL_FILE, tmp -> standard.write(tmp.toFile(), true));
         return dir.describe(MODEL_FILE);
     }
 
-    /** Reads a model.zip; {@code what} names it in the error when it is not one. */
-    public static MultiLayerNetwork read(java.nio.file.Path zip, String what) throws java.io.IOException {
+    /** Reads a model.zip with its updater state; {@code what} names it in the error when it is not one. */
+    public static Network read(Path zip, String what) throws IOException {
         try {
-            return ModelSerializer.restoreMultiLayerNetwork(zip.toFile(), true);
-        } catch (java.io.IOException | RuntimeException e) {
-            throw new java.io.IOException(what + " is not a DL4J MultiLayerNetwork zip: " + e.getMessage(), e);
+            return Network.read(zip.toFile(), true);
+        } catch (IOException | RuntimeException e) {
+            throw new IOException(what + " is not a DL4J MultiLayerNetwork zip: " + e.getMessage(), e);
         }
     }
 
@@ -36,27 +39,26 @@ public final class ModelExport {
      * Opens a local model for a command: {@code modelOrDir} is a model zip or a directory holding
      * model.zip. Without updater state (inference, statistics).
      *
-     * @throws org.syncbn.config.SpecException naming the file when it is missing or not a model
+     * @throws SpecException naming the file when it is missing or not a model
      */
-    public static MultiLayerNetwork open(java.nio.file.Path modelOrDir) {
-        java.nio.file.Path file = java.nio.file.Files.isDirectory(modelOrDir) ? modelOrDir.resolve(MODEL_FILE) : modelOrDir;
-        if (!java.nio.file.Files.isRegularFile(file)) {
-            throw new org.syncbn.config.SpecException("model file not found: " + file);
+    public static Network open(Path modelOrDir) {
+        Path file = Files.isDirectory(modelOrDir) ? modelOrDir.resolve(MODEL_FILE) : modelOrDir;
+        if (!Files.isRegularFile(file)) {
+            throw new SpecException("model file not found: " + file);
         }
         try {
-            return ModelSerializer.restoreMultiLayerNetwork(file.toFile(), false);
-        } catch (java.io.IOException | RuntimeException e) {
-            throw new org.syncbn.config.SpecException("model file " + file + " is not a DL4J MultiLayerNetwork zip: "
-                    + e.getMessage(), e);
+            return Network.read(file.toFile(), false);
+        } catch (IOException | RuntimeException e) {
+            throw new SpecException("model file " + file + " is not a DL4J MultiLayerNetwork zip: " + e.getMessage(), e);
         }
     }
 
     /** Reads a local model.zip. */
-    public static MultiLayerNetwork read(java.nio.file.Path zip) {
+    public static Network read(Path zip) {
         try {
             return read(zip, zip.toString());
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e.getMessage(), e);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e.getMessage(), e);
         }
     }
 }

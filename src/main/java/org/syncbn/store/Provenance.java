@@ -14,7 +14,7 @@ public final class Provenance {
     }
 
     /** Writes {@code record} as {@code dir/provenance.json}, atomically. */
-    public static void write(FileStore dir, Map<String, Object> record) {
+    public static void write(FileStore dir, Object record) {
         dir.writeString(FILE, Json.pretty(record));
     }
 

@@ -2,10 +2,13 @@ package org.syncbn.train;
 
 import org.syncbn.bn.BnStatistics;
 
+import org.syncbn.network.ParamLayout;
+import org.syncbn.worker.WorkerResult;
+
 import java.util.List;
 
 /**
- * The driver's merge of worker results after a round (DESIGN.md §4).
+ * The driver's merge of worker results after a round (docs/ARCHITECTURE.md, "Merging between rounds").
  *
  * <p>Parameters and updater state: average weighted by the samples each worker processed.
  * BN running statistics: law of total variance ({@link BnStatistics#poolRunning}), through
@@ -20,7 +23,7 @@ public final class ModelMerger {
     }
 
     /** Merged (params, updater state). Results must be sorted by rank. */
-    public Merged merge(List<WorkerResult> results) {
+    public TrainingState.Flat merge(List<WorkerResult> results) {
         double[] weights = new double[results.size()];
         for (int k = 0; k < weights.length; k++) {
             weights[k] = results.get(k).samples();
@@ -37,11 +40,8 @@ public final class ModelMerger {
         for (ParamLayout.BnStatsSlot slot : layout.bnStats()) {
             mergeBnStats(results, weights, slot, params);
         }
-        return new Merged(params, updater);
+        return new TrainingState.Flat(params, updater);
     }
-
-    /** Merged state. */
-    public record Merged(double[] params, double[] updater) {}
 
     private static double[] weightedMean(List<WorkerResult> results, double[] weights, double total, boolean params) {
         int n = (params ? results.get(0).params() : results.get(0).updater()).length;

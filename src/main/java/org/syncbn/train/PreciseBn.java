@@ -3,17 +3,15 @@ package org.syncbn.train;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
-import org.deeplearning4j.nn.api.Layer;
-import org.deeplearning4j.nn.conf.InputPreProcessor;
-import org.deeplearning4j.nn.conf.layers.BatchNormalization;
-import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
-import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
-import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
-import org.nd4j.linalg.factory.Nd4j;
 import org.syncbn.bn.BnStatistics;
 import org.syncbn.data.Batches;
 import org.syncbn.data.Shard;
+import org.syncbn.eval.EvalResult;
+import org.syncbn.network.BnLayer;
+import org.syncbn.network.Network;
+import org.syncbn.worker.NativeThreads;
+import org.syncbn.worker.WorkerNetworks;
 
 import java.io.Serializable;
 import java.util.ArrayList;
@@ -35,53 +33,46 @@ public final class PreciseBn {
     private PreciseBn() {
     }
 
-    /** Indices of the BN layers of {@code net}, in order. */
-    public static List<Integer> bnLayers(MultiLayerNetwork net) {
-        List<Integer> idx = new ArrayList<>();
-        for (int i = 0; i < net.getnLayers(); i++) {
-            if (net.getLayerWiseConfigurations().getConf(i).getLayer() instanceof BatchNormalization) {
-                idx.add(i);
-            }
-        }
-        return idx;
-    }
+    /** The network's parameters with precise statistics, and the test evaluation they give. */
+    public record Outcome(double[] params, EvalResult eval) {}
 
     /**
      * The parameters of {@code net} with precise statistics over {@code examples} training
      * examples (all of them when the shards hold fewer); {@code net} itself is updated too.
      */
-    public static double[] recompute(JavaSparkContext sc, JavaRDD<Shard> shards, MultiLayerNetwork net, String runId,
+    public static double[] recompute(JavaSparkContext sc, JavaRDD<Shard> shards, Network net, String runId,
                                      int threads, long examples) {
-        String confJson = net.getLayerWiseConfigurations().toJson();
+        String confJson = net.configurationJson();
         int workers = shards.getNumPartitions();
         int quota = (int) Math.min(Integer.MAX_VALUE, (examples + workers - 1) / workers);
-        for (int layer : bnLayers(net)) {
-            Broadcast<double[]> params = sc.broadcast(NetworkState.params(net));
+        for (BnLayer bn : net.batchNorms()) {
+            Broadcast<double[]> params = sc.broadcast(net.params());
             try {
-                int l = layer;
+                int position = bn.position();
                 List<BnStatistics> parts = shards.map(shard -> new Ranked(shard.rank(),
-                                workerMoments(shard, l, quota, runId, confJson, params.value(), threads)))
+                                workerMoments(shard, position, quota, runId, confJson, params.value(), threads)))
                         .collect().stream().sorted(Comparator.comparingInt(Ranked::rank))
                         .map(Ranked::moments).filter(m -> m.count() > 0).toList();
                 if (parts.isEmpty()) {
                     throw new IllegalStateException("PreciseBN: the training shards hold no examples");
                 }
-                BnStatistics.merge(parts).writeRunning(net.getLayer(layer));
+                BnStatistics.merge(parts).writeRunning(bn.layer());
             } finally {
                 params.destroy();
             }
         }
-        return NetworkState.params(net);
+        return net.params();
     }
 
     private record Ranked(int rank, BnStatistics moments) implements Serializable {}
 
-    /** Moments of layer {@code layer}'s inputs over the first {@code quota} examples of one shard. */
-    static BnStatistics workerMoments(Shard shard, int layer, int quota, String runId, String confJson,
-                                        double[] params, int threads) {
+    /** Moments of BN layer {@code position}'s inputs over the first {@code quota} examples of one shard. */
+    static BnStatistics workerMoments(Shard shard, int position, int quota, String runId, String confJson,
+                                      double[] params, int threads) {
         NativeThreads.apply(threads);
-        MultiLayerNetwork net = WorkerNetworks.get(runId, "precise-bn", shard.rank(), confJson);
-        net.setParams(Nd4j.create(params).castTo(net.params().dataType()));
+        Network net = WorkerNetworks.get(runId, "precise-bn", shard.rank(), confJson);
+        net.setParams(params);
+        BnLayer bn = net.batchNorms().get(position);
         int n = Math.min(quota, shard.examples().count());
         int[] positions = new int[n];
         for (int i = 0; i < n; i++) {
@@ -89,20 +80,12 @@ public final class PreciseBn {
         }
         List<BnStatistics> batches = new ArrayList<>();
         for (int from = 0; from < n; from += BATCH) {
-            DataSet batch = Batches.of(shard.examples(), positions, from, Math.min(n, from + BATCH), net.params().dataType());
-            batches.add(BnStatistics.ofActivations(layerInput(net, layer, batch.getFeatures()),
-                    ((BatchNormalization) net.getLayerWiseConfigurations().getConf(layer).getLayer()).getCnn2DFormat()));
+            DataSet batch = Batches.of(shard.examples(), positions, from, Math.min(n, from + BATCH), net.dataType());
+            batches.add(BnStatistics.ofActivations(net.bnInput(bn, batch.getFeatures()), bn.conf().getCnn2DFormat()));
         }
         if (batches.isEmpty()) {
-            return BnStatistics.empty((int) net.getLayer(layer).getParam("mean").length());
+            return BnStatistics.empty(bn.channels());
         }
         return BnStatistics.merge(batches);
-    }
-
-    /** What layer {@code layer} receives in inference mode (after its input preprocessor, if any). */
-    static INDArray layerInput(MultiLayerNetwork net, int layer, INDArray features) {
-        INDArray in = layer == 0 ? features : net.feedForwardToLayer(layer - 1, features, false).get(layer);
-        InputPreProcessor pp = net.getLayerWiseConfigurations().getInputPreProcess(layer);
-        return pp == null ? in : pp.preProcess(in, (int) in.size(0), LayerWorkspaceMgr.noWorkspaces());
     }
 }

@@ -4,4 +4,12 @@ package org.syncbn.train;
 @FunctionalInterface
 public interface RoundListener {
     void onRound(RoundReport report, TrainingState state);
+
+    /** This listener, then {@code next}. */
+    default RoundListener then(RoundListener next) {
+        return (report, state) -> {
+            onRound(report, state);
+            next.onRound(report, state);
+        };
+    }
 }

@@ -3,24 +3,28 @@ package org.syncbn.train;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
-import org.apache.spark.rdd.RDD;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.syncbn.collective.DriverRendezvous;
+import org.syncbn.config.JobSpec;
+import org.syncbn.config.SpecException;
 import org.syncbn.data.Shard;
 import org.syncbn.data.ShardPlan;
-import scala.reflect.ClassTag;
-import scala.reflect.ClassTag$;
+import org.syncbn.network.Network;
+import org.syncbn.network.ParamLayout;
+import org.syncbn.worker.RoundConfig;
+import org.syncbn.worker.RoundState;
+import org.syncbn.worker.RoundTask;
+import org.syncbn.worker.WorkerResult;
 
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 
 /**
- * The driver's round loop (DESIGN.md §1): per round, broadcast the state, run one barrier stage
- * of W tasks taking K steps each, collect, merge. Per-step work never touches the driver.
+ * The driver's round loop (docs/ARCHITECTURE.md, "A run"): per round, broadcast the state, run one
+ * barrier stage of W tasks taking K steps each ({@link RoundTask}), collect, merge. Per-step work
+ * never touches the driver.
  */
-public final class RoundLoop {
+final class RoundLoop {
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(RoundLoop.class);
     private final JavaSparkContext sc;
     private final RoundConfig config;
@@ -28,33 +32,35 @@ public final class RoundLoop {
     private final RoundSchedule schedule;
     private final ModelMerger merger;
     private final DataType dataType;
+    private final JobSpec.CollectiveSpec collective;
+    private final int roundAttempts;
+    private final int slotWaitSec;
 
-    public RoundLoop(JavaSparkContext sc, RoundConfig config, ParamLayout layout, DataType dataType) {
+    RoundLoop(JavaSparkContext sc, RoundConfig config, RoundSchedule schedule, Network network, JobSpec spec) {
         this.sc = sc;
         this.config = config;
         this.plan = config.plan();
-        this.schedule = new RoundSchedule(plan.stepsPerEpoch(), config.stepsPerRound());
-        this.merger = new ModelMerger(layout);
-        this.dataType = dataType;
+        this.schedule = schedule;
+        this.merger = new ModelMerger(ParamLayout.of(network));
+        this.dataType = network.dataType();
+        this.collective = spec.collective();
+        this.roundAttempts = spec.train().roundAttempts();
+        this.slotWaitSec = spec.spark().slotWaitSec();
     }
 
-    /** The rendezvous token prefix of a round; tasks append their stage attempt number. */
-    static String rendezvousToken(String runId, int round) {
-        return runId + "/r" + round + "/a";
-    }
-
-    public RoundSchedule schedule() {
-        return schedule;
+    /** The rendezvous tokens of a round start with this; each attempt appends its number and a dot. */
+    private String roundToken(int round) {
+        return config.runId() + "/r" + round + "/a";
     }
 
     /** Runs rounds from {@code start.nextRound()} up to (excluding) {@code endRound}. */
-    public TrainingState run(JavaRDD<Shard> shards, TrainingState start, int endRound, RoundListener listener) {
+    TrainingState run(JavaRDD<Shard> shards, TrainingState start, int endRound, RoundListener listener) {
         if (shards.getNumPartitions() != plan.workers()) {
             throw new IllegalArgumentException("training data has " + shards.getNumPartitions()
                     + " partitions, the plan needs one per worker: " + plan.workers());
         }
-        DriverRendezvous rendezvous = config.communicates() && config.driverRendezvous()
-                ? DriverRendezvous.start(driverHost(), Duration.ofSeconds(config.timeoutSec())) : null;
+        DriverRendezvous rendezvous = config.communicates() && collective.rendezvous() == JobSpec.Rendezvous.DRIVER
+                ? DriverRendezvous.start(driverHost(), Duration.ofSeconds(collective.timeoutSec())) : null;
         try {
             return rounds(shards, start, endRound, listener, rendezvous);
         } finally {
@@ -67,40 +73,39 @@ public final class RoundLoop {
     private TrainingState rounds(JavaRDD<Shard> shards, TrainingState start, int endRound, RoundListener listener,
                                  DriverRendezvous rendezvous) {
         TrainingState state = start;
-        TaskSlots slots = TaskSlots.of(sc.sc(), plan.workers(), Duration.ofSeconds(config.slotWaitSec()));
+        TaskSlots slots = TaskSlots.of(sc.sc(), plan.workers(), Duration.ofSeconds(slotWaitSec));
         for (int r = start.nextRound(); r < endRound; r++) {
             long t0 = System.nanoTime();
             List<WorkerResult> results = null;
             StageTimes times = new StageTimes();
             for (int attempt = 0; results == null; attempt++) {
                 RoundState roundState = new RoundState(state.params(), state.updater(), schedule.epochOf(r),
-                        schedule.firstStep(r), schedule.steps(r), schedule.iterationsBefore(r), r,
-                        rendezvous == null ? null : rendezvous.address(), attempt);
+                        schedule.firstStep(r), schedule.steps(r), schedule.iterationsBefore(r), r, attempt,
+                        rendezvous == null ? null : rendezvous.address(), roundToken(r) + attempt + ".");
                 try {
                     slots.await();
                     results = runBarrierStage(shards, roundState, times);
                 } catch (Exception e) {   // SparkException, thrown undeclared through Scala
                     if (rendezvous != null) {
                         // tasks of this attempt still waiting to meet would hold their slots until the timeout
-                        rendezvous.abort(rendezvousToken(config.runId(), r) + attempt + ".", "the round failed: "
-                                + rootMessage(e));
+                        rendezvous.abort(roundToken(r) + attempt + ".", "the round failed: " + rootMessage(e));
                     }
-                    if (attempt + 1 >= config.roundAttempts() || org.syncbn.config.SpecException.findIn(e) != null
+                    if (attempt + 1 >= roundAttempts || SpecException.findIn(e) != null
                             || ClusterCapacityException.findIn(e) != null) {
                         throw e;
                     }
                     LOG.warn("round {} failed ({}); re-running it from the driver's state, attempt {} of {}",
-                            r + 1, rootMessage(e), attempt + 2, config.roundAttempts());
+                            r + 1, rootMessage(e), attempt + 2, roundAttempts);
                 }
             }
             if (rendezvous != null) {
-                rendezvous.forget(rendezvousToken(config.runId(), r));
+                rendezvous.forget(roundToken(r));
             }
             long m0 = System.nanoTime();
-            ModelMerger.Merged merged = merger.merge(results);
+            TrainingState.Flat merged = merger.merge(results);
             // the driver keeps exactly what the network can hold, so a checkpoint loses nothing
-            state = new TrainingState(NetworkState.roundTo(dataType, merged.params()),
-                    NetworkState.roundTo(dataType, merged.updater()), r + 1);
+            state = new TrainingState(Network.roundTo(dataType, merged.params()),
+                    Network.roundTo(dataType, merged.updater()), r + 1);
             double mergeSeconds = (System.nanoTime() - m0) / 1e9;
             long samples = 0;
             double lossSum = 0;
@@ -150,11 +155,7 @@ public final class RoundLoop {
         long s0 = System.nanoTime();
         times.broadcast = (s0 - b0) / 1e9;
         try {
-            RoundTask task = new RoundTask(config, broadcast);
-            ClassTag<WorkerResult> tag = ClassTag$.MODULE$.apply(WorkerResult.class);
-            RDD<WorkerResult> out = shards.rdd().barrier().mapPartitions(new BarrierFunction(task), false, tag);
-            List<WorkerResult> results = new ArrayList<>(JavaRDD.fromRDD(out, tag).collect());
-            results.sort(Comparator.comparingInt(WorkerResult::rank));
+            List<WorkerResult> results = RoundTask.runStage(shards, config, broadcast);
             times.stage = (System.nanoTime() - s0) / 1e9;
             return results;
         } finally {

@@ -4,7 +4,6 @@ import org.apache.spark.SparkContext;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.deeplearning4j.core.storage.StatsStorageRouter;
-import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.optimize.api.TrainingListener;
 import org.deeplearning4j.spark.api.TrainingHook;
 import org.deeplearning4j.spark.api.TrainingMaster;
@@ -18,11 +17,11 @@ import org.nd4j.linalg.dataset.api.MultiDataSet;
 import org.deeplearning4j.core.loader.DataSetLoader;
 import org.deeplearning4j.core.loader.MultiDataSetLoader;
 import org.syncbn.bn.BnMode;
-import org.syncbn.bn.SyncBn;
 import org.syncbn.data.DataSetShards;
 import org.syncbn.data.Shard;
-import org.syncbn.data.ShardInfo;
-import org.syncbn.data.ShardPlan;
+import org.syncbn.config.JobSpec;
+import org.syncbn.config.JobSpecLoader;
+import org.syncbn.network.Network;
 import org.syncbn.store.Json;
 
 import java.util.Collection;
@@ -134,29 +133,22 @@ public final class SyncBnTrainingMaster implements TrainingMaster<TrainingResult
 
     @Override
     public void executeTraining(SparkDl4jMultiLayer network, JavaRDD<DataSet> trainingData) {
-        JavaSparkContext sc = network.getSparkContext();
-        MultiLayerNetwork net = network.getNetwork();
         JavaRDD<Shard> shards = DataSetShards.of(trainingData, workers);
-        String runId = "master-" + System.identityHashCode(this) + "-" + System.nanoTime();
         try {
-            ShardInfo info = ShardInfo.of(shards);
-            ShardPlan plan = new ShardPlan(info.total(), workers, batchPerWorker, seed, shuffle);
-            int threads = threadsPerWorker > 0 ? threadsPerWorker : TrainingJob.threadsPerWorker(sc, workers);
-            BnMode mode = SyncBn.layers(net).isEmpty() ? BnMode.parse("local") : bnMode;
-            RoundConfig config = new RoundConfig(runId, net.getLayerWiseConfigurations().toJson(), plan, stepsPerRound,
-                    threads, mode, timeoutSec, true, 3, 30, null);
-            RoundLoop loop = new RoundLoop(sc, config, ParamLayout.of(net), net.params().dataType());
-            RoundSchedule schedule = loop.schedule();
-            int first = schedule.firstRound(net.getEpochCount());
-            int end = first + schedule.roundsPerEpoch();
-            TrainingState state = loop.run(shards,
-                    new TrainingState(NetworkState.params(net), NetworkState.updater(net), first), end, (r, s) -> { });
-            NetworkState.load(net, state.params(), state.updater());
-            net.setIterationCount(schedule.iterationsBefore(end));
+            TrainingRun.of(network.getSparkContext(), spec()).onShards(shards)
+                    .continuing(Network.of(network.getNetwork())).run();
         } finally {
             shards.unpersist(false);
-            WorkerNetworks.release(runId);
         }
+    }
+
+    /** The job these settings describe: one epoch per {@code fit}, everything else a job's defaults. */
+    JobSpec spec() {
+        return JobSpecLoader.load(null, java.util.List.of("name=dl4j-spark", "train.epochs=1",
+                "train.workers=" + workers, "train.batchPerWorker=" + batchPerWorker,
+                "train.stepsPerRound=" + stepsPerRound, "seed=" + seed, "data.shuffle=" + shuffle,
+                "train.threadsPerWorker=" + threadsPerWorker, "bn.mode=\"" + bnMode + "\"",
+                "collective.timeoutSec=" + timeoutSec));
     }
 
     @Override

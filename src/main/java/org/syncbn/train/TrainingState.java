@@ -9,4 +9,8 @@ package org.syncbn.train;
  * @param updater   merged flat updater state
  * @param nextRound global index of the next round to run
  */
-public record TrainingState(double[] params, double[] updater, int nextRound) {}
+public record TrainingState(double[] params, double[] updater, int nextRound) {
+
+    /** A network's flat state: parameters (incl. BN running statistics) and updater state. */
+    public record Flat(double[] params, double[] updater) {}
+}

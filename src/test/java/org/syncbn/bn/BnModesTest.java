@@ -1,5 +1,6 @@
 package org.syncbn.bn;
 
+import org.syncbn.testing.SyncBnNets;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.gradient.Gradient;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
@@ -14,7 +15,8 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.syncbn.collective.Collective;
 import org.syncbn.collective.InProcessCollective;
-import org.syncbn.train.ParamLayout;
+import org.syncbn.network.Network;
+import org.syncbn.network.ParamLayout;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -81,7 +83,7 @@ class BnModesTest {
         for (int k = 0; k < w; k++) {
             MultiLayerNetwork n = new MultiLayerNetwork(syncConf.clone());
             n.init(params.dup(), true);
-            SyncBn.attach(n, coll.get(k).group(g));
+            SyncBnNets.attach(n, coll.get(k).group(g));
             workers.add(n);
         }
         Random rnd = new Random(19);
@@ -89,12 +91,12 @@ class BnModesTest {
         for (int b : batches) {
             parts.add(b == 0 ? null : batch(kind, b, rnd));
         }
-        ParamLayout layout = ParamLayout.of(init);
+        ParamLayout layout = ParamLayout.of(Network.of(init));
         ExecutorService pool = Executors.newFixedThreadPool(w);
         try {
             List<List<INDArray>> acts = SyncBnExactnessTest.onAll(pool, w, (k, n) -> {
                 if (parts.get(k) == null) {
-                    SyncBn.participateEmptyForward(n, coll.get(k).group(g));
+                    SyncBnNets.sitOutForward(n, coll.get(k).group(g));
                     return null;
                 }
                 return n.feedForward(parts.get(k).getFeatures(), true);
@@ -103,7 +105,7 @@ class BnModesTest {
             List<Pair<double[], INDArray>> grads = SyncBnExactnessTest.onAll(pool, w, (k, n) -> {
                 if (parts.get(k) == null) {
                     // on a copy: an empty worker applies the running-statistics update itself
-                    SyncBn.participateEmpty(n.clone(), coll.get(k).group(g));
+                    SyncBnNets.sitOutStep(n.clone(), coll.get(k).group(g));
                     return null;
                 }
                 Pair<Gradient, INDArray> p = n.calculateGradients(parts.get(k).getFeatures(), parts.get(k).getLabels(),
@@ -112,7 +114,7 @@ class BnModesTest {
             }, workers);
             SyncBnExactnessTest.onAll(pool, w, (k, n) -> {
                 if (parts.get(k) == null) {
-                    SyncBn.participateEmpty(n, coll.get(k).group(g));
+                    SyncBnNets.sitOutStep(n, coll.get(k).group(g));
                 } else {
                     n.fit(parts.get(k));
                 }
@@ -194,7 +196,7 @@ class BnModesTest {
         ref.init();
         MultiLayerNetwork net = BnConversion.toSync(ref, ghost);
         assertEquals(ghost, ((SyncBatchNormalization) net.getLayer(1).conf().getLayer()).getGhostBatchSize());
-        ParamLayout layout = ParamLayout.of(ref);
+        ParamLayout layout = ParamLayout.of(Network.of(ref));
         DataSet ds = batch(kind, n, new Random(23 + n));
         List<DataSet> chunks = new ArrayList<>();
         for (int from = 0; from < n; from += ghost) {

@@ -1,5 +1,6 @@
 package org.syncbn.bn;
 
+import org.syncbn.testing.SyncBnNets;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -56,7 +57,7 @@ class SyncBnCommunicationTest {
         MultiLayerNetwork net = new MultiLayerNetwork(BnConversion.toSync(SyncBnExactnessTest.reference("dense"), 0));
         net.init();
         Counting counting = new Counting();
-        SyncBn.attach(net, counting);
+        SyncBnNets.attach(net, counting);
         DataSet batch = new DataSet(Nd4j.rand(DataType.DOUBLE, 5, 6), Nd4j.eye(3).castTo(DataType.DOUBLE).getRows(0, 1, 2, 0, 1));
         for (int step = 1; step <= 3; step++) {
             net.fit(batch);

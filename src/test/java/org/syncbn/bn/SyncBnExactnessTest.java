@@ -1,5 +1,6 @@
 package org.syncbn.bn;
 
+import org.syncbn.testing.SyncBnNets;
 import org.deeplearning4j.nn.conf.CNN2DFormat;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
@@ -27,8 +28,9 @@ import org.nd4j.linalg.lossfunctions.LossFunctions;
 import org.syncbn.collective.Collective;
 import org.syncbn.collective.InProcessCollective;
 import org.syncbn.train.ModelMerger;
-import org.syncbn.train.ParamLayout;
-import org.syncbn.train.WorkerResult;
+import org.syncbn.network.Network;
+import org.syncbn.network.ParamLayout;
+import org.syncbn.worker.WorkerResult;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -145,10 +147,10 @@ class SyncBnExactnessTest {
         for (int k = 0; k < w; k++) {
             MultiLayerNetwork net = new MultiLayerNetwork(syncConf.clone());
             net.init(ref.params().dup(), true);
-            SyncBn.attach(net, coll.get(k));
+            SyncBnNets.attach(net, coll.get(k));
             workers.add(net);
         }
-        ParamLayout layout = ParamLayout.of(ref);
+        ParamLayout layout = ParamLayout.of(Network.of(ref));
         ModelMerger merger = new ModelMerger(layout);
         Random rnd = new Random(11);
         ExecutorService pool = Executors.newFixedThreadPool(w);
@@ -166,7 +168,7 @@ class SyncBnExactnessTest {
                 List<WorkerResult> results = onAll(pool, w, (k, net) -> {
                     MultiLayerNetwork n = workers.get(k);
                     if (parts.get(k) == null) {
-                        SyncBn.participateEmpty(n, coll.get(k));
+                        SyncBnNets.sitOutStep(n, coll.get(k));
                     } else {
                         n.fit(parts.get(k));
                     }
@@ -190,7 +192,7 @@ class SyncBnExactnessTest {
         List<INDArray> refActs = ref.feedForward(all.getFeatures(), true);
         List<List<INDArray>> acts = onAll(pool, w, (k, n) -> {
             if (parts.get(k) == null) {
-                SyncBn.participateEmptyForward(n, coll.get(k));
+                SyncBnNets.sitOutForward(n, coll.get(k));
                 return null;
             }
             return n.feedForward(parts.get(k).getFeatures(), true);
@@ -198,13 +200,13 @@ class SyncBnExactnessTest {
         Pair<Gradient, INDArray> refGrad = ref.calculateGradients(all.getFeatures(), all.getLabels(), null, null);
         List<Pair<Gradient, INDArray>> grads = onAll(pool, w, (k, n) -> {
             if (parts.get(k) == null) {
-                SyncBn.participateEmpty(n, coll.get(k));
+                SyncBnNets.sitOutStep(n, coll.get(k));
                 return null;
             }
             return n.calculateGradients(parts.get(k).getFeatures(), parts.get(k).getLabels(), null, null);
         }, workers);
 
-        ParamLayout layout = ParamLayout.of(ref);
+        ParamLayout layout = ParamLayout.of(Network.of(ref));
         double[] refG = refGrad.getFirst().gradient().toDoubleVector();
         double[] sum = new double[refG.length];
         long row = 0;

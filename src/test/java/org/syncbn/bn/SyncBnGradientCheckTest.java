@@ -1,5 +1,6 @@
 package org.syncbn.bn;
 
+import org.syncbn.testing.SyncBnNets;
 import org.deeplearning4j.gradientcheck.GradientCheckUtil;
 import org.deeplearning4j.nn.conf.CNN2DFormat;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
@@ -121,7 +122,7 @@ class SyncBnGradientCheckTest {
         MultiLayerNetwork std = new MultiLayerNetwork(conf);
         std.init();
         MultiLayerNetwork net = BnConversion.toSync(std, ghost);
-        for (SyncBatchNormalizationLayer l : SyncBn.layers(net)) {
+        for (SyncBatchNormalizationLayer l : SyncBnNets.layers(net)) {
             assertTrue(l.getCollective() instanceof LocalCollective, "W=1");
         }
         return net;
@@ -185,7 +186,7 @@ class SyncBnGradientCheckTest {
         for (int k = 0; k < w; k++) {
             MultiLayerNetwork n = new MultiLayerNetwork(first.getLayerWiseConfigurations().clone());
             n.init(first.params().dup(), true);
-            SyncBn.attach(n, coll.get(k));
+            SyncBnNets.attach(n, coll.get(k));
             workers.add(n);
         }
         Random rnd = new Random(5);

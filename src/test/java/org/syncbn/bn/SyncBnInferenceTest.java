@@ -1,5 +1,6 @@
 package org.syncbn.bn;
 
+import org.syncbn.testing.SyncBnNets;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -97,8 +98,8 @@ class SyncBnInferenceTest {
     void inferenceNeverCommunicatesAndEqualsDl4jBatchNormWithTheSameParameters(String kind) {
         MultiLayerNetwork net = trained(kind);
         MultiLayerNetwork standard = BnConversion.toStandard(net);
-        SyncBn.attach(net, new ThrowingCollective());
-        assertEquals(2, SyncBn.layers(net).size());
+        SyncBnNets.attach(net, new ThrowingCollective());
+        assertEquals(2, SyncBnNets.layers(net).size());
 
         INDArray x = batch(kind, 7, new Random(9)).getFeatures();
         INDArray y = net.output(x, false);
@@ -168,7 +169,7 @@ class SyncBnInferenceTest {
         List<MultiLayerNetwork> nets = List.of(new MultiLayerNetwork(conf.clone()), new MultiLayerNetwork(conf.clone()));
         for (int k = 0; k < 2; k++) {
             nets.get(k).init(params.dup(), true);
-            SyncBn.attach(nets.get(k), coll.get(k));
+            SyncBnNets.attach(nets.get(k), coll.get(k));
         }
         ExecutorService pool = Executors.newFixedThreadPool(2);
         try {

@@ -76,7 +76,7 @@ class JobSpecLoaderTest {
                 new JobSpec.OptimSpec("adam", 1e-3, 0.9, 0.0, "none", 256, 0.0, "none", 0.1, List.of()),
                 new JobSpec.CheckpointSpec(0),
                 new JobSpec.SparkSpec("", 30),
-                new JobSpec.CollectiveSpec(120, "driver"),
+                new JobSpec.CollectiveSpec(120, JobSpec.Rendezvous.DRIVER),
                 new JobSpec.RetrainSpec("registry", "", "", "", "", 0.005, 600),
                 spec.resolvedHocon());
         assertEquals(documented, spec);

@@ -16,7 +16,7 @@ import org.syncbn.config.SpecException;
 import org.syncbn.store.Json;
 import org.syncbn.testing.TestSpark;
 import org.syncbn.testing.TinyTables;
-import org.syncbn.train.TrainingJob;
+import org.syncbn.train.TrainingRun;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -129,8 +129,8 @@ class TableSourcesTest {
     @Test
     void trainingJobOnCsvLearnsAndRecordsTheFilesItRead() throws Exception {
         Path out = dir.resolve("csv-run");
-        TrainingJob.Outcome o = TrainingJob.run(TestSpark.context(), new TrainingJob.Options(
-                spec("csv", "train.csv", "test.csv", "data.featureCols=[x1,x2,x3,x4]"), out, false, new PrintStream(new ByteArrayOutputStream()), null));
+        TrainingRun.Result o = TrainingRun.of(TestSpark.context(),
+                spec("csv", "train.csv", "test.csv", "data.featureCols=[x1,x2,x3,x4]")).writingTo(out.toString()).run();
         assertTrue(o.lastEval().accuracy() > 0.8, "test accuracy " + o.lastEval().accuracy());
         assertEquals(200, o.lastEval().count());
         JsonNode prov = Json.mapper().readTree(Files.readString(out.resolve("provenance.json")));

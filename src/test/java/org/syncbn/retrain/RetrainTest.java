@@ -115,12 +115,12 @@ class RetrainTest {
         snapshot(DAY1, 0);
         snapshot(DAY2, 2000);
         retrain(DAY1);
-        MultiLayerNetwork current = model().loadModel(1);
+        MultiLayerNetwork current = (MultiLayerNetwork) model().loadModel(1).dl4j();
         // a learning rate so small that training cannot move the weights measurably: the candidate's
         // weights are where training started
         RetrainResult r = retrain(spec("optim.updater=sgd", "optim.lr=1e-12"), DAY2, false, RetrainListener.NONE);
         assertEquals(2, r.version());
-        MultiLayerNetwork candidate = model().loadModel(2);
+        MultiLayerNetwork candidate = (MultiLayerNetwork) model().loadModel(2).dl4j();
         JobSpec spec = spec();
         MultiLayerNetwork scratch = new MultiLayerNetwork(NetworkFactory.build(spec, 784));
         scratch.init();
@@ -201,7 +201,7 @@ class RetrainTest {
         assertEquals("injected crash before CURRENT moves to v2", crash.getMessage());
         RegisteredModel m = model();
         assertEquals(1, m.current().orElseThrow().version(), "CURRENT still names the old model");
-        assertTrue(m.loadModel(1).numParams() > 0, "and that model loads");
+        assertTrue(m.loadModel(1).params().length > 0, "and that model loads");
         assertTrue(m.isComplete(2));
         assertTrue(m.decision(2).isEmpty(), "the interrupted candidate has no decision");
 

@@ -83,8 +83,7 @@ class BitwiseStabilityTest {
         Map<String, String> digests = new TreeMap<>();
         for (Map.Entry<String, List<String>> c : cases().entrySet()) {
             Path out = tmp.resolve(c.getKey());
-            TrainingJob.run(TestSpark.context(), new TrainingJob.Options(spec(c.getValue()), out, false,
-                    new PrintStream(new ByteArrayOutputStream()), null));
+            TrainingRun.of(TestSpark.context(), spec(c.getValue())).writingTo(out.toString()).run();
             MultiLayerNetwork saved = ModelSerializer.restoreMultiLayerNetwork(out.resolve("model.zip").toFile(), true);
             digests.put(c.getKey() + ".params", digest(saved.params().toDoubleVector()));
             digests.put(c.getKey() + ".updater", saved.getUpdater().getStateViewArray() == null ? "none"

@@ -1,5 +1,8 @@
 package org.syncbn.train;
 
+import org.syncbn.network.Network;
+import org.syncbn.network.ParamLayout;
+import org.syncbn.worker.WorkerResult;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -28,12 +31,14 @@ class ModelMergerTest {
     @Test
     void layoutFindsEveryBnLayersRunningStatisticsInTheFlatVector() {
         MultiLayerNetwork net = net(true);
-        ParamLayout layout = ParamLayout.of(net);
+        ParamLayout layout = ParamLayout.of(Network.of(net));
         assertEquals(2, layout.bnStats().size());
         assertEquals(net.numParams(), layout.length());
-        for (ParamLayout.BnStatsSlot slot : layout.bnStats()) {
-            INDArray mean = net.getLayer(slot.layerIndex()).getParam("mean");
-            INDArray log10 = net.getLayer(slot.layerIndex()).getParam("log10stdev");
+        for (int i = 0; i < layout.bnStats().size(); i++) {
+            ParamLayout.BnStatsSlot slot = layout.bnStats().get(i);
+            org.deeplearning4j.nn.api.Layer bn = Network.of(net).batchNorms().get(i).layer();
+            INDArray mean = bn.getParam("mean");
+            INDArray log10 = bn.getParam("log10stdev");
             mean.assign(Nd4j.linspace(1, slot.channels(), slot.channels()).reshape(mean.shape()));
             log10.assign(Nd4j.linspace(-1, -slot.channels(), slot.channels()).reshape(log10.shape()));
             double[] flat = net.params().toDoubleVector();
@@ -48,7 +53,7 @@ class ModelMergerTest {
     @Test
     void mergeAveragesParametersBySamplesAndPoolsRunningVarianceThroughLog10Std() {
         MultiLayerNetwork net = net(true);
-        ParamLayout layout = ParamLayout.of(net);
+        ParamLayout layout = ParamLayout.of(Network.of(net));
         int n = (int) layout.length();
         Random rnd = new Random(3);
         List<WorkerResult> results = new ArrayList<>();
@@ -61,7 +66,7 @@ class ModelMergerTest {
             double[] u = {k, 2 * k};
             results.add(new WorkerResult(k, p, u, samples[k], 0, 1, 0, 0));
         }
-        ModelMerger.Merged merged = new ModelMerger(layout).merge(results);
+        TrainingState.Flat merged = new ModelMerger(layout).merge(results);
         assertArrayEquals(new double[] {0.75, 1.5}, merged.updater(), 1e-15);
 
         ParamLayout.BnStatsSlot slot = layout.bnStats().get(0);
@@ -91,7 +96,7 @@ class ModelMergerTest {
     @Test
     void identicalWorkersMergeToBitwiseTheSameState() {
         MultiLayerNetwork net = net(true);
-        ParamLayout layout = ParamLayout.of(net);
+        ParamLayout layout = ParamLayout.of(Network.of(net));
         double[] p = net.params().toDoubleVector();
         Random rnd = new Random(4);
         for (int i = 0; i < p.length; i++) {
@@ -112,7 +117,7 @@ class ModelMergerTest {
     @Test
     void varianceParameterisationIsMergedDirectly() {
         MultiLayerNetwork net = net(false);
-        ParamLayout layout = ParamLayout.of(net);
+        ParamLayout layout = ParamLayout.of(Network.of(net));
         ParamLayout.BnStatsSlot slot = layout.bnStats().get(0);
         assertEquals(false, slot.log10Std());
         int n = (int) layout.length();

@@ -17,6 +17,7 @@ import org.syncbn.data.IdxDataSource;
 import org.syncbn.data.Shard;
 import org.syncbn.data.ShardedRdds;
 import org.syncbn.model.NetworkFactory;
+import org.syncbn.network.Network;
 import org.syncbn.testing.TestSpark;
 
 import java.nio.file.Path;
@@ -60,19 +61,20 @@ class PreciseBnTest {
         MultiLayerNetwork net = new MultiLayerNetwork(NetworkFactory.build(spec, 784));
         net.init();
         MultiLayerNetwork reference = net.clone();
+        Network referenceNet = Network.of(reference);
 
-        double[] precise = PreciseBn.recompute(TestSpark.context(), shards, net, "precise-test", 1, 1_000_000);
+        double[] precise = PreciseBn.recompute(TestSpark.context(), shards, Network.of(net), "precise-test", 1, 1_000_000);
 
         // reference: one JVM, all 1000 examples as one batch, each BN layer in turn, plain two-pass moments
         List<Shard> all = shards.collect();
-        for (int layer : PreciseBn.bnLayers(reference)) {
+        for (org.syncbn.network.BnLayer bnLayer : referenceNet.batchNorms()) {
             double[] sum = null;
             long n = 0;
             List<double[]> rows = new java.util.ArrayList<>();
             for (Shard s : all) {
                 int[] pos = java.util.stream.IntStream.range(0, s.examples().count()).toArray();
                 DataSet d = Batches.of(s.examples(), pos, DataType.DOUBLE);
-                INDArray in = PreciseBn.layerInput(reference, layer, d.getFeatures());
+                INDArray in = referenceNet.bnInput(bnLayer, d.getFeatures());
                 for (double[] row : in.toDoubleMatrix()) {
                     rows.add(row);
                 }
@@ -82,7 +84,7 @@ class PreciseBnTest {
             for (double[] row : rows) for (int c = 0; c < channels; c++) mean[c] += row[c] / rows.size();
             double[] var = new double[channels];
             for (double[] row : rows) for (int c = 0; c < channels; c++) var[c] += Math.pow(row[c] - mean[c], 2) / rows.size();
-            Layer bn = reference.getLayer(layer);
+            Layer bn = bnLayer.layer();
             bn.getParam("mean").assign(Nd4j.create(mean).reshape(bn.getParam("mean").shape()));
             double[] log = new double[channels];
             for (int c = 0; c < channels; c++) log[c] = BnStatistics.varToLog10Std(var[c]);
@@ -99,8 +101,7 @@ class PreciseBnTest {
         JobSpec spec = JobSpecLoader.load(Path.of(System.getProperty("syncbn.projectDir", "."), "jobs/fashion-mlp.conf"),
                 List.of("data.dir=\"" + TestSpark.fashionMnistDir() + "\"", "data.maxTrainExamples=1280",
                         "data.maxTestExamples=400", "model.hidden=[32]", "train.epochs=1", "bn.precise.examples=600"));
-        TrainingJob.Outcome o = TrainingJob.run(TestSpark.context(), new TrainingJob.Options(spec, tmp, false,
-                new java.io.PrintStream(new java.io.ByteArrayOutputStream()), null));
+        TrainingRun.Result o = TrainingRun.of(TestSpark.context(), spec).writingTo(tmp.toString()).run();
         List<com.fasterxml.jackson.databind.JsonNode> metrics = new org.syncbn.store.MetricsLog(tmp.resolve("metrics.jsonl")).read();
         com.fasterxml.jackson.databind.JsonNode p = metrics.get(metrics.size() - 1).get("precise_bn");
         assertEquals(600, p.get("examples").asLong());

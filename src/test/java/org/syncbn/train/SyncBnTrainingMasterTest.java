@@ -36,8 +36,7 @@ class SyncBnTrainingMasterTest {
                 "data.maxTrainExamples=1280", "data.maxTestExamples=200", "data.shuffle=false", "dtype=double",
                 "train.workers=2", "train.batchPerWorker=32", "train.epochs=1", "train.stepsPerRound=5",
                 "model.hidden=[32,16]"));
-        TrainingJob.Outcome job = TrainingJob.run(TestSpark.context(), new TrainingJob.Options(spec, tmp.resolve("job"),
-                false, new PrintStream(new ByteArrayOutputStream()), null));
+        TrainingRun.Result job = TrainingRun.of(TestSpark.context(), spec).writingTo(tmp.resolve("job").toString()).run();
 
         Examples train = new IdxDataSource(spec.data()).train();
         List<DataSet> chunks = new ArrayList<>();

@@ -23,6 +23,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class WorkerFailureTest {
     private static final int TIMEOUT_SEC = 20;
+    /** model.hidden = [32, 16]: two BN layers, one all-gather forward and one all-reduce backward each. */
+    private static final int OPS_PER_STEP = 4;
 
     @TempDir
     Path tmp;
@@ -36,16 +38,20 @@ class WorkerFailureTest {
         return JobSpecLoader.load(null, sets);
     }
 
-    private TrainingJob.Outcome run(JobSpec spec, String name, FaultInjection fault, ByteArrayOutputStream log) {
-        return TrainingJob.run(TestSpark.context(), new TrainingJob.Options(spec, tmp.resolve(name), false,
-                new PrintStream(log, true, StandardCharsets.UTF_8), null, fault));
+    private TrainingRun.Result run(JobSpec spec, String name, DyingWorker fault, ByteArrayOutputStream log) {
+        TrainingRun run = TrainingRun.of(TestSpark.context(), spec).writingTo(tmp.resolve(name).toString())
+                .progress(new PrintStream(log, true, StandardCharsets.UTF_8));
+        if (fault != null) {
+            run.joiningThrough(join -> new DyingWorker.Join(join, fault));
+        }
+        return run.run();
     }
 
     @Test
     void aWorkerWhoseSocketsDieMidStepMakesTheRoundRunAgainAndNothingIsLost() {
-        TrainingJob.Outcome clean = run(spec(), "clean", null, new ByteArrayOutputStream());
+        TrainingRun.Result clean = run(spec(), "clean", null, new ByteArrayOutputStream());
         long t0 = System.nanoTime();
-        TrainingJob.Outcome faulty = run(spec(), "faulty", new FaultInjection(1, 1, 1), new ByteArrayOutputStream());
+        TrainingRun.Result faulty = run(spec(), "faulty", new DyingWorker(1, 1, OPS_PER_STEP), new ByteArrayOutputStream());
         double seconds = (System.nanoTime() - t0) / 1e9;
         assertArrayEquals(clean.finalParams(), faulty.finalParams(), 0.0);
         assertTrue(seconds < TIMEOUT_SEC, "the peers of the dead worker should fail at once, took " + seconds + " s");
@@ -54,7 +60,7 @@ class WorkerFailureTest {
     @Test
     void aRoundThatKeepsFailingEndsTheJobWithTheCollectiveError() {
         Exception e = assertThrows(Exception.class, () -> run(spec("train.roundAttempts=1"), "fatal",
-                new FaultInjection(0, 0, 0), new ByteArrayOutputStream()));
+                new DyingWorker(0, 0, 0), new ByteArrayOutputStream()));
         String chain = "";
         for (Throwable t = e; t != null; t = t.getCause()) {
             chain += t + "\n";

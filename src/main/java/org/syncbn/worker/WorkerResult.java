@@ -1,4 +1,4 @@
-package org.syncbn.train;
+package org.syncbn.worker;
 
 import java.io.Serializable;
 

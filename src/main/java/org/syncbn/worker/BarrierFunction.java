@@ -1,4 +1,4 @@
-package org.syncbn.train;
+package org.syncbn.worker;
 
 import org.syncbn.data.Shard;
 import scala.collection.JavaConverters;

@@ -26,7 +26,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** End-to-end runs of the training job on embedded local Spark, on a slice of Fashion-MNIST. */
-class TrainingJobTest {
+class TrainingRunTest {
     @TempDir
     Path tmp;
 
@@ -40,15 +40,16 @@ class TrainingJobTest {
         return JobSpecLoader.load(Path.of(System.getProperty("syncbn.projectDir", "."), "jobs/fashion-mlp.conf"), sets);
     }
 
-    private TrainingJob.Outcome run(JobSpec spec, Path out, boolean resume, RoundListener hook) {
-        PrintStream quiet = new PrintStream(new ByteArrayOutputStream());
-        return TrainingJob.run(TestSpark.context(), new TrainingJob.Options(spec, out, resume, quiet, hook));
+    private TrainingRun.Result run(JobSpec spec, Path out, boolean resume, RoundListener hook) {
+        TrainingRun run = resume ? TrainingRun.resume(TestSpark.context(), out.toString())
+                : TrainingRun.of(TestSpark.context(), spec).writingTo(out.toString());
+        return run.afterEachRound(hook == null ? (r, s) -> { } : hook).run();
     }
 
     @Test
     void defaultJobOnASliceLearnsWellAboveChanceAndWritesItsOutputs() throws Exception {
         Path out = tmp.resolve("run");
-        TrainingJob.Outcome o = run(slice(), out, false, null);
+        TrainingRun.Result o = run(slice(), out, false, null);
         assertTrue(o.lastEval().accuracy() > 0.70, "test accuracy " + o.lastEval().accuracy());
         assertEquals(1000, o.lastEval().count());
 
@@ -75,17 +76,17 @@ class TrainingJobTest {
 
     @Test
     void sameSpecAndSeedGiveBitwiseIdenticalParameters() {
-        TrainingJob.Outcome a = run(slice("train.epochs=1"), tmp.resolve("a"), false, null);
-        TrainingJob.Outcome b = run(slice("train.epochs=1"), tmp.resolve("b"), false, null);
+        TrainingRun.Result a = run(slice("train.epochs=1"), tmp.resolve("a"), false, null);
+        TrainingRun.Result b = run(slice("train.epochs=1"), tmp.resolve("b"), false, null);
         assertArrayEquals(a.finalParams(), b.finalParams(), 0.0);
-        TrainingJob.Outcome c = run(slice("train.epochs=1", "seed=7"), tmp.resolve("c"), false, null);
+        TrainingRun.Result c = run(slice("train.epochs=1", "seed=7"), tmp.resolve("c"), false, null);
         assertFalse(java.util.Arrays.equals(a.finalParams(), c.finalParams()));
     }
 
     @Test
     void resumeAfterACrashEndsWithBitwiseTheParametersOfAnUninterruptedRun() throws Exception {
         JobSpec spec = slice("checkpoint.everyRounds=3");
-        TrainingJob.Outcome whole = run(spec, tmp.resolve("whole"), false, null);
+        TrainingRun.Result whole = run(spec, tmp.resolve("whole"), false, null);
 
         Path out = tmp.resolve("crashed");
         RuntimeException crash = assertThrows(RuntimeException.class, () -> run(spec, out, false, (r, s) -> {
@@ -97,7 +98,7 @@ class TrainingJobTest {
         assertEquals(6, Checkpoint.read(new org.syncbn.store.LocalFileStore(out)).nextRound());
         assertFalse(Files.exists(out.resolve("model.zip")));
 
-        TrainingJob.Outcome resumed = run(null, out, true, null);
+        TrainingRun.Result resumed = run(null, out, true, null);
         assertArrayEquals(whole.finalParams(), resumed.finalParams(), 0.0);
         List<JsonNode> metrics = new MetricsLog(out.resolve("metrics.jsonl")).read();
         assertEquals(2, metrics.size(), "one metrics line per epoch after the resume");

@@ -1,7 +1,7 @@
-package org.syncbn.train;
+package org.syncbn.network;
 
 import org.deeplearning4j.nn.api.Layer;
-import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.nn.conf.layers.BatchNormalization;
 import org.deeplearning4j.nn.params.BatchNormalizationParamInitializer;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -14,7 +14,7 @@ import java.util.Map;
  * Where each BatchNorm layer's running statistics sit in a network's flat parameter vector.
  * Everything else in the vector (weights, biases, gamma, beta) is an ordinary parameter.
  *
- * @param bnStats one entry per BN layer, in layer order
+ * @param bnStats one entry per BN layer, in forward order
  * @param length  total number of parameters
  */
 public record ParamLayout(List<BnStatsSlot> bnStats, long length) implements Serializable {
@@ -22,18 +22,19 @@ public record ParamLayout(List<BnStatsSlot> bnStats, long length) implements Ser
     /**
      * One BN layer's running statistics.
      *
+     * @param layer      the layer's name (for messages)
      * @param meanOffset offset of the running mean (channels values)
      * @param varOffset  offset of the running variance, or of log10(std) when {@code log10Std}
      */
-    public record BnStatsSlot(int layerIndex, int meanOffset, int varOffset, int channels,
-                              boolean log10Std) implements Serializable {}
+    public record BnStatsSlot(String layer, int meanOffset, int varOffset, int channels, boolean log10Std)
+            implements Serializable {}
 
     /** Reads the layout off an initialised network. */
-    public static ParamLayout of(MultiLayerNetwork net) {
+    public static ParamLayout of(Network net) {
         List<BnStatsSlot> slots = new ArrayList<>();
         long offset = 0;
-        // DL4J flattens layer by layer, each layer's parameters in its paramTable() order.
-        for (Layer layer : net.getLayers()) {
+        // DL4J flattens layer by layer in forward order, each layer's parameters in its paramTable() order.
+        for (Layer layer : net.layers()) {
             Map<String, INDArray> table = layer.paramTable();
             int mean = -1;
             int var = -1;
@@ -56,17 +57,15 @@ public record ParamLayout(List<BnStatsSlot> bnStats, long length) implements Ser
                 }
                 offset += n;
             }
-            if (mean >= 0 && var >= 0 && isBatchNorm(layer)) {
-                slots.add(new BnStatsSlot(layer.getIndex(), mean, var, channels, log10));
+            if (mean >= 0 && var >= 0 && layer.conf().getLayer() instanceof BatchNormalization bn) {
+                String name = bn.getLayerName() == null ? "layer " + layer.getIndex() : bn.getLayerName();
+                slots.add(new BnStatsSlot(name, mean, var, channels, log10));
             }
         }
-        if (offset != net.numParams()) {
-            throw new IllegalStateException("parameter table covers " + offset + " of " + net.numParams() + " parameters");
+        long total = net.params().length;
+        if (offset != total) {
+            throw new IllegalStateException("parameter table covers " + offset + " of " + total + " parameters");
         }
         return new ParamLayout(List.copyOf(slots), offset);
-    }
-
-    private static boolean isBatchNorm(Layer layer) {
-        return layer.conf().getLayer() instanceof org.deeplearning4j.nn.conf.layers.BatchNormalization;
     }
 }

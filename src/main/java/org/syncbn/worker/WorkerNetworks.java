@@ -1,7 +1,6 @@
-package org.syncbn.train;
+package org.syncbn.worker;
 
-import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
-import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.syncbn.network.Network;
 
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -14,18 +13,14 @@ import java.util.concurrent.ConcurrentHashMap;
  * run's entries when it ends (in local mode executors share its JVM).
  */
 public final class WorkerNetworks {
-    private static final ConcurrentHashMap<String, MultiLayerNetwork> NETWORKS = new ConcurrentHashMap<>();
+    private static final ConcurrentHashMap<String, Network> NETWORKS = new ConcurrentHashMap<>();
 
     private WorkerNetworks() {
     }
 
     /** The cached network for (run, role, rank), built and initialised from {@code confJson} on first use. */
-    public static MultiLayerNetwork get(String runId, String role, int rank, String confJson) {
-        return NETWORKS.computeIfAbsent(runId + '/' + role + '/' + rank, k -> {
-            MultiLayerNetwork net = new MultiLayerNetwork(MultiLayerConfiguration.fromJson(confJson));
-            net.init();
-            return net;
-        });
+    public static Network get(String runId, String role, int rank, String confJson) {
+        return NETWORKS.computeIfAbsent(runId + '/' + role + '/' + rank, k -> Network.fromJson(confJson));
     }
 
     /** Drops every network of {@code runId} in this JVM. */

@@ -1,4 +1,4 @@
-package org.syncbn.train;
+package org.syncbn.worker;
 
 import org.nd4j.linalg.factory.Nd4j;
 

@@ -1,0 +1,161 @@
+package org.syncbn.network;
+
+import org.deeplearning4j.nn.api.Layer;
+import org.deeplearning4j.nn.api.Model;
+import org.deeplearning4j.nn.api.Updater;
+import org.deeplearning4j.nn.conf.InputPreProcessor;
+import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
+import org.deeplearning4j.nn.conf.layers.FeedForwardLayer;
+import org.deeplearning4j.nn.conf.preprocessor.FeedForwardToCnnPreProcessor;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
+import org.deeplearning4j.util.ModelSerializer;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.factory.Nd4j;
+import org.syncbn.bn.BnConversion;
+
+import java.io.File;
+import java.io.IOException;
+import java.util.Arrays;
+import java.util.List;
+
+/** A {@link MultiLayerNetwork} as a {@link Network}. */
+final class LayeredNetwork implements Network {
+    private final MultiLayerNetwork net;
+
+    LayeredNetwork(MultiLayerNetwork net) {
+        this.net = net;
+    }
+
+    static LayeredNetwork fromJson(String json) {
+        MultiLayerNetwork net = new MultiLayerNetwork(MultiLayerConfiguration.fromJson(json));
+        net.init();
+        return new LayeredNetwork(net);
+    }
+
+    static LayeredNetwork read(File zip, boolean withUpdater) throws IOException {
+        return new LayeredNetwork(ModelSerializer.restoreMultiLayerNetwork(zip, withUpdater));
+    }
+
+    @Override
+    public Model dl4j() {
+        return net;
+    }
+
+    @Override
+    public String configurationJson() {
+        return net.getLayerWiseConfigurations().toJson();
+    }
+
+    @Override
+    public DataType dataType() {
+        return net.params().dataType();
+    }
+
+    @Override
+    public double[] params() {
+        return net.params().toDoubleVector();
+    }
+
+    @Override
+    public void setParams(double[] params) {
+        INDArray current = net.params();
+        net.setParams(Nd4j.create(params).reshape(current.shape()).castTo(current.dataType()));
+    }
+
+    @Override
+    public double[] updaterState() {
+        INDArray state = updaterView();
+        return state == null ? new double[0] : state.toDoubleVector();
+    }
+
+    @Override
+    public void load(double[] params, double[] updater) {
+        setParams(params);
+        INDArray state = updaterView();
+        if (state != null && updater.length > 0) {
+            state.assign(Nd4j.create(updater).reshape(state.shape()).castTo(state.dataType()));
+        }
+    }
+
+    private INDArray updaterView() {
+        Updater updater = net.getUpdater(true);
+        return updater == null ? null : updater.getStateViewArray();
+    }
+
+    @Override
+    public void fit(DataSet batch) {
+        net.fit(batch);
+    }
+
+    @Override
+    public double score() {
+        return net.score();
+    }
+
+    @Override
+    public void setCounters(int iteration, int epoch) {
+        net.setIterationCount(iteration);
+        net.setEpochCount(epoch);
+    }
+
+    @Override
+    public int iterationCount() {
+        return net.getIterationCount();
+    }
+
+    @Override
+    public int epochCount() {
+        return net.getEpochCount();
+    }
+
+    @Override
+    public INDArray output(INDArray features) {
+        return net.output(features, false);
+    }
+
+    @Override
+    public List<Layer> layers() {
+        return Arrays.asList(net.getLayers());
+    }
+
+    @Override
+    public INDArray bnInput(BnLayer bn, INDArray features) {
+        int layer = bn.layer().getIndex();
+        INDArray in = layer == 0 ? features : net.feedForwardToLayer(layer - 1, features, false).get(layer);
+        InputPreProcessor pp = net.getLayerWiseConfigurations().getInputPreProcess(layer);
+        return pp == null ? in : pp.preProcess(in, (int) in.size(0), LayerWorkspaceMgr.noWorkspaces());
+    }
+
+    @Override
+    public Network withStandardBn() {
+        return new LayeredNetwork(BnConversion.toStandard(net));
+    }
+
+    @Override
+    public Network withSyncBn(int ghostBatchSize) {
+        return new LayeredNetwork(BnConversion.toSync(net, ghostBatchSize));
+    }
+
+    @Override
+    public int inputSize() {
+        MultiLayerConfiguration conf = net.getLayerWiseConfigurations();
+        if (conf.getInputPreProcess(0) instanceof FeedForwardToCnnPreProcessor images) {
+            return Math.toIntExact(images.getInputHeight() * images.getInputWidth() * images.getNumChannels());
+        }
+        return Math.toIntExact(((FeedForwardLayer) conf.getConf(0).getLayer()).getNIn());
+    }
+
+    @Override
+    public int outputSize() {
+        MultiLayerConfiguration conf = net.getLayerWiseConfigurations();
+        return Math.toIntExact(((FeedForwardLayer) conf.getConf(conf.getConfs().size() - 1).getLayer()).getNOut());
+    }
+
+    @Override
+    public void write(File zip, boolean withUpdater) throws IOException {
+        ModelSerializer.writeModel(net, zip, withUpdater);
+    }
+}

@@ -1,0 +1,133 @@
+package org.syncbn.network;
+
+import org.deeplearning4j.nn.api.Layer;
+import org.deeplearning4j.nn.api.Model;
+import org.deeplearning4j.nn.conf.layers.BatchNormalization;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.DataSet;
+import org.syncbn.bn.SyncBatchNormalizationLayer;
+
+import java.io.File;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A DL4J network behind one seam. Everything the project does to a network goes through here: its
+ * state in and out as flat double arrays (parameters incl. BN running statistics, updater state),
+ * one optimizer step, inference, its BatchNorm layers, the swap between DL4J's and the synchronized
+ * BN layer class, reading and writing DL4J's model zip.
+ */
+public interface Network {
+
+    /** The network {@code model} is, behind this seam. */
+    static Network of(Model model) {
+        if (model instanceof MultiLayerNetwork mln) {
+            return new LayeredNetwork(mln);
+        }
+        throw new IllegalArgumentException("unsupported network type " + model.getClass().getName());
+    }
+
+    /** A freshly initialised network of a configuration JSON written by DL4J's {@code toJson()}. */
+    static Network fromJson(String configurationJson) {
+        return LayeredNetwork.fromJson(configurationJson);
+    }
+
+    /** The network of a DL4J model zip, with its updater state when {@code withUpdater}. */
+    static Network read(File zip, boolean withUpdater) throws IOException {
+        return LayeredNetwork.read(zip, withUpdater);
+    }
+
+    /** Values exactly representable in {@code type}: doubles rounded to float for float networks. */
+    static double[] roundTo(DataType type, double[] values) {
+        if (type != DataType.FLOAT) {
+            return values;
+        }
+        double[] out = new double[values.length];
+        for (int i = 0; i < values.length; i++) {
+            out[i] = (float) values[i];
+        }
+        return out;
+    }
+
+    /** DL4J's own object, for what this seam does not cover. */
+    Model dl4j();
+
+    /** The configuration as DL4J's JSON; {@link #fromJson} rebuilds an equal network from it. */
+    String configurationJson();
+
+    DataType dataType();
+
+    /** The flat parameter vector (incl. BN running statistics), in DL4J's order. */
+    double[] params();
+
+    /** Sets the parameters, cast to the network's data type. */
+    void setParams(double[] params);
+
+    /** The flat updater state; empty for updaters without state (plain SGD). */
+    double[] updaterState();
+
+    /** Loads parameters and (when non-empty) updater state, cast to the network's data type. */
+    void load(double[] params, double[] updater);
+
+    /** One optimizer step on {@code batch} (forward, backward, update). */
+    void fit(DataSet batch);
+
+    /** The loss of the last step, as DL4J reports it (mean over the batch). */
+    double score();
+
+    /** DL4J's iteration and epoch counters (they drive learning-rate schedules and Adam's bias correction). */
+    void setCounters(int iteration, int epoch);
+
+    int iterationCount();
+
+    int epochCount();
+
+    /** Inference-mode output (BN uses its running statistics) for one batch of flat features. */
+    INDArray output(INDArray features);
+
+    /** Every layer, in forward order, which is also the order of the flat parameter vector. */
+    List<Layer> layers();
+
+    /** What BN layer {@code bn} receives in inference mode for {@code features} (after any preprocessor). */
+    INDArray bnInput(BnLayer bn, INDArray features);
+
+    /** A new network with DL4J's BatchNormalization layers and bitwise the same state and counters. */
+    Network withStandardBn();
+
+    /** A new network with SyncBatchNormalization layers (ghost batches of {@code ghostBatchSize}; 0 = none). */
+    Network withSyncBn(int ghostBatchSize);
+
+    /** Flat features per example (height x width x channels for image networks). */
+    int inputSize();
+
+    /** Outputs per example: the number of classes. */
+    int outputSize();
+
+    /** Writes a DL4J model zip ({@code ModelSerializer}), with the updater state when {@code withUpdater}. */
+    void write(File zip, boolean withUpdater) throws IOException;
+
+    /** The BatchNorm layers (DL4J's and the synchronized ones), in forward order. */
+    default List<BnLayer> batchNorms() {
+        List<BnLayer> out = new ArrayList<>();
+        for (Layer l : layers()) {
+            if (l.conf().getLayer() instanceof BatchNormalization) {
+                out.add(new BnLayer(out.size(), l));
+            }
+        }
+        return out;
+    }
+
+    /** The synchronized BN layers, in forward order. */
+    default List<SyncBatchNormalizationLayer> syncBnLayers() {
+        List<SyncBatchNormalizationLayer> out = new ArrayList<>();
+        for (Layer l : layers()) {
+            if (l instanceof SyncBatchNormalizationLayer s) {
+                out.add(s);
+            }
+        }
+        return out;
+    }
+}
