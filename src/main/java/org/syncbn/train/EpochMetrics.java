@@ -15,8 +15,8 @@ import com.fasterxml.jackson.annotation.JsonProperty;
  * @param roundSec              mean seconds per round and its overhead split, or null without rounds
  */
 public record EpochMetrics(
-        int epoch,
-        int round,
+        @JsonProperty("epoch") int epoch,
+        @JsonProperty("round") int round,
         @JsonProperty("train_loss") Double trainLoss,
         @JsonProperty("test_loss") double testLoss,
         @JsonProperty("test_accuracy") double testAccuracy,
@@ -29,9 +29,9 @@ public record EpochMetrics(
 
     /** Mean seconds per round of an epoch, and where the time outside the steps went ({@link RoundReport.Overhead}). */
     public record RoundSeconds(
-            double broadcast,
+            @JsonProperty("broadcast") double broadcast,
             @JsonProperty("task_setup") double taskSetup,
             @JsonProperty("launch_collect") double launchCollect,
-            double merge,
-            double round) {}
+            @JsonProperty("merge") double merge,
+            @JsonProperty("round") double round) {}
 }

@@ -147,16 +147,16 @@ final class RunOutputs implements RoundListener {
     }
 
     /** The PreciseBN line of metrics.jsonl, after the round that ended training. */
-    record PreciseBnLine(int round, @JsonProperty("precise_bn") PreciseBnRecord preciseBn) {}
+    record PreciseBnLine(@JsonProperty("round") int round, @JsonProperty("precise_bn") PreciseBnRecord preciseBn) {}
 
     /** The PreciseBN figures of metrics.jsonl (also in provenance.json: model.zip holds these statistics). */
     record PreciseBnRecord(
-            long examples,
+            @JsonProperty("examples") long examples,
             @JsonProperty("ema_test_accuracy") double emaTestAccuracy,
             @JsonProperty("precise_test_accuracy") double preciseTestAccuracy,
             @JsonProperty("ema_test_loss") double emaTestLoss,
             @JsonProperty("precise_test_loss") double preciseTestLoss,
-            double sec) {}
+            @JsonProperty("sec") double sec) {}
 
     /**
      * provenance.json of a training run.
@@ -166,20 +166,21 @@ final class RunOutputs implements RoundListener {
      * @param spec         the resolved job spec
      */
     record RunProvenance(
-            String job,
-            long seed,
-            String finished,
-            Map<String, Object> versions,
+            @JsonProperty("job") String job,
+            @JsonProperty("seed") long seed,
+            @JsonProperty("finished") String finished,
+            @JsonProperty("versions") Map<String, Object> versions,
             @JsonProperty("spark_master") String sparkMaster,
-            int workers,
+            @JsonProperty("workers") int workers,
             @JsonProperty("threads_per_worker") int threadsPerWorker,
-            Data data,
-            int rounds,
+            @JsonProperty("data") Data data,
+            @JsonProperty("rounds") int rounds,
             @JsonProperty("final_metrics") Object finalMetrics,
             @JsonProperty("precise_bn") @JsonInclude(JsonInclude.Include.NON_NULL) PreciseBnRecord preciseBn,
-            String spec) {
+            @JsonProperty("spec") String spec) {
 
         /** The training data: source directory, examples used, SHA-256 of every file. */
-        record Data(String source, @JsonProperty("train_examples") int trainExamples, Map<String, String> sha256) {}
+        record Data(@JsonProperty("source") String source, @JsonProperty("train_examples") int trainExamples,
+                    @JsonProperty("sha256") Map<String, String> sha256) {}
     }
 }

@@ -64,9 +64,18 @@ class TrainingRunTest {
             assertTrue(metrics.get(1).hasNonNull(key), "metrics lack " + key);
         }
         assertEquals(2, metrics.get(1).get("epoch").asInt());
+        List<String> fields = new ArrayList<>();
+        metrics.get(1).fieldNames().forEachRemaining(fields::add);
+        assertEquals(List.of("epoch", "round", "train_loss", "test_loss", "test_accuracy", "test_examples",
+                "samples_per_sec", "elapsed_sec", "round_overhead_fraction", "eval_sec", "round_sec"), fields,
+                "metrics.jsonl fields in their documented order");
         assertEquals(o.lastEval().accuracy(), metrics.get(1).get("test_accuracy").asDouble(), 0.0);
 
         JsonNode prov = Json.mapper().readTree(Files.readString(out.resolve("provenance.json")));
+        List<String> top = new ArrayList<>();
+        prov.fieldNames().forEachRemaining(top::add);
+        assertEquals(List.of("job", "seed", "finished", "versions", "spark_master", "workers", "threads_per_worker",
+                "data", "rounds", "final_metrics", "spec"), top, "provenance.json fields in their documented order");
         assertEquals(42, prov.get("seed").asLong());
         assertTrue(prov.get("spec").asText().contains("batchPerWorker"));
         assertEquals("3.5.9", prov.get("versions").get("spark").asText());
