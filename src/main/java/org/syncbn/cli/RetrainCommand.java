@@ -57,7 +57,7 @@ final class RetrainCommand {
         }
         JobSpec spec = JobSpecLoader.load(Path.of(args.positionals().get(0)), args.sets());
         if (spec.data().isTable()) {
-            throw new SpecException("retrain: data.format = " + spec.data().format()
+            throw new SpecException("retrain: data.format = " + spec.data().format().key()
                     + ": retraining reads IDX snapshots (expected data.format = idx)");
         }
         LocalDate date = date(args.option("--date"));

@@ -1,15 +1,23 @@
 package org.syncbn.config;
 
+import org.syncbn.bn.BnMode;
+import org.syncbn.config.Rule.Bounds;
+import org.syncbn.config.Rule.Expected;
+import org.syncbn.config.Rule.Interval;
+import org.syncbn.config.Rule.Matching;
+import org.syncbn.config.Rule.NonEmpty;
+
 import java.io.Serializable;
 import java.util.List;
 
 /**
- * A validated, immutable training job: every key of conf/defaults.conf, resolved.
- * Built only by {@link JobSpecLoader}; {@link #resolvedHocon()} is the exact text the
- * spec was resolved to (recorded in checkpoints and provenance).
+ * A validated, immutable training job: every key of conf/defaults.conf, typed. A record component
+ * is the key of the same name (sections are nested records); its type and {@link Rule} annotations
+ * are the key's rules; conf/defaults.conf holds each key's default and documentation. Built by
+ * {@link JobSpecLoader} from HOCON, or from typed values ({@link JobSpecLoader#override}).
  */
 public record JobSpec(
-        String name,
+        @Matching(regex = NAME, expected = "a non-empty string of letters, digits, '.', '_' or '-'") String name,
         long seed,
         Dtype dtype,
         DataSpec data,
@@ -20,75 +28,175 @@ public record JobSpec(
         CheckpointSpec checkpoint,
         SparkSpec spark,
         CollectiveSpec collective,
-        RetrainSpec retrain,
-        String resolvedHocon) implements Serializable {
+        RetrainSpec retrain) implements Serializable {
 
-    public enum Dtype { FLOAT, DOUBLE }
+    static final String NAME = "[A-Za-z0-9._-]+";
+
+    /** Checks between keys (each key's own rules are checked as it is read). */
+    public JobSpec {
+        if (data.isTable()) {
+            if (data.trainFile().isEmpty()) {
+                throw new SpecException("data.trainFile is empty: data.format = " + data.format().key()
+                        + " needs the training file's name");
+            }
+            if (data.testFile().isEmpty()) {
+                throw new SpecException("data.testFile is empty: data.format = " + data.format().key()
+                        + " needs the test file's name");
+            }
+        }
+        if (bn.mode().kind() == BnMode.Kind.GROUP && train.workers() % bn.mode().size() != 0) {
+            throw new SpecException("bn.mode = " + bn.mode() + " needs train.workers divisible by " + bn.mode().size()
+                    + ", but train.workers = " + train.workers());
+        }
+    }
+
+    /** The exact text of this spec: every key, canonical values, sorted (what checkpoints and provenance record). */
+    public String resolvedHocon() {
+        return SpecBinder.render(this);
+    }
+
+    /** Global SGD batch: examples consumed by all workers together in one step. */
+    public int globalBatch() {
+        return train.workers() * train.batchPerWorker();
+    }
+
+    /** A choice among named values: the key's value is the constant's name in lower case. */
+    public interface Choice {
+        String name();
+
+        /** How the value is written in a job file. */
+        default String key() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+    }
+
+    public enum Dtype implements Choice { FLOAT, DOUBLE }
+
+    public enum DataFormat implements Choice { IDX, CSV, LIBSVM, PARQUET }
+
+    public enum ModelType implements Choice { MLP, CNN }
+
+    public enum Activation implements Choice { RELU, TANH, SIGMOID, LEAKYRELU, ELU }
+
+    public enum WeightInit implements Choice { XAVIER, RELU, UNIFORM }
+
+    public enum Updater implements Choice { SGD, NESTEROVS, ADAM }
+
+    /** How the learning rate grows with the global batch (model.LearningRateSchedule has the formulas). */
+    public enum LrScaling implements Choice { NONE, LINEAR, SQRT }
+
+    public enum LrDecay implements Choice { NONE, STEP, COSINE }
+
+    /**
+     * How the workers of a round find each other before opening direct sockets: through a small
+     * rendezvous server on the driver (milliseconds), or one Spark barrier allGather (~1 s).
+     */
+    public enum Rendezvous implements Choice { DRIVER, BARRIER }
 
     /**
      * Where the examples come from. {@code idx} reads the four image/label files; the table formats
      * (csv, libsvm, parquet) read {@code trainFile}/{@code testFile}, taking the label from
      * {@code labelCol} and the features from {@code featureCols} (empty: every other column).
      */
-    public record DataSpec(String format, String dir, String trainImages, String trainLabels,
-                           String testImages, String testLabels, String trainFile, String testFile,
-                           List<String> featureCols, String labelCol, int numClasses, boolean shuffle,
-                           int maxTrainExamples, int maxTestExamples) implements Serializable {
+    public record DataSpec(
+            DataFormat format,
+            @NonEmpty String dir,
+            @NonEmpty String trainImages,
+            @NonEmpty String trainLabels,
+            @NonEmpty String testImages,
+            @NonEmpty String testLabels,
+            String trainFile,
+            String testFile,
+            @Expected("a list of column names, e.g. [\"x1\", \"x2\"] (or [] for all)") List<String> featureCols,
+            @NonEmpty String labelCol,
+            @Bounds(min = 2) int numClasses,
+            boolean shuffle,
+            @Bounds(min = 0) int maxTrainExamples,
+            @Bounds(min = 0) int maxTestExamples) implements Serializable {
 
         /** Whether the data is a table (csv, libsvm, parquet) rather than IDX files. */
         public boolean isTable() {
-            return !format.equals("idx");
+            return format != DataFormat.IDX;
         }
     }
 
-    public record ModelSpec(String type, List<Integer> hidden, List<Integer> convChannels, int convKernel,
-                            String activation, String weightInit) implements Serializable {}
+    public record ModelSpec(
+            ModelType type,
+            @NonEmpty @Bounds(min = 1) @Expected("a non-empty list of integers >= 1, e.g. [256, 128]") List<Integer> hidden,
+            @NonEmpty @Bounds(min = 1) @Expected("a non-empty list of integers >= 1, e.g. [256, 128]")
+            List<Integer> convChannels,
+            @Bounds(min = 1, max = 99) int convKernel,
+            Activation activation,
+            WeightInit weightInit) implements Serializable {}
 
     /**
-     * @param preciseExamples PreciseBN after training over this many training examples (0 = off)
+     * @param precise PreciseBN after training (Wu &amp; Johnson 2021)
      */
-    public record BnSpec(String mode, double decay, double eps, boolean useLogStd, long preciseExamples)
-            implements Serializable {}
+    public record BnSpec(
+            BnMode mode,
+            @Interval(lo = 0, hi = 1, hiOpen = true) double decay,
+            @Interval(lo = 0, loOpen = true) double eps,
+            boolean useLogStd,
+            PreciseSpec precise) implements Serializable {
 
-    public record TrainSpec(int workers, int batchPerWorker, int epochs, int stepsPerRound,
-                            int evalEveryEpochs, int roundAttempts, int threadsPerWorker) implements Serializable {}
+        /** Training examples to recompute the BN statistics over after training (0 = off). */
+        public int preciseExamples() {
+            return precise.examples();
+        }
+    }
+
+    /** @param examples PreciseBN over this many training examples (0 = off) */
+    public record PreciseSpec(@Bounds(min = 0) int examples) implements Serializable {}
+
+    public record TrainSpec(
+            @Bounds(min = 1, max = 4096) int workers,
+            @Bounds(min = 1) int batchPerWorker,
+            @Bounds(min = 1) int epochs,
+            @Bounds(min = 1) int stepsPerRound,
+            @Bounds(min = 1) int evalEveryEpochs,
+            @Bounds(min = 1, max = 100) int roundAttempts,
+            @Bounds(min = 0, max = 1024) int threadsPerWorker) implements Serializable {}
 
     /**
      * The optimizer and its learning-rate rule (model.LearningRateSchedule has the formulas).
      *
      * @param lr           base learning rate, for a global batch of {@code baseBatch}
-     * @param lrScaling    none | linear | sqrt: how the rate grows with the global batch
+     * @param lrScaling    how the rate grows with the global batch
      * @param baseBatch    the global batch {@code lr} is meant for
      * @param warmupEpochs epochs of linear warmup from lr to the scaled rate (0 = none)
-     * @param decay        none | step | cosine, after warmup
+     * @param decay        after warmup
      * @param decayFactor  step decay's factor per boundary
      * @param decayEpochs  step decay's boundaries, in epochs
      */
-    public record OptimSpec(String updater, double lr, double momentum, double l2, String lrScaling, int baseBatch,
-                            double warmupEpochs, String decay, double decayFactor, List<Double> decayEpochs)
-            implements Serializable {
+    public record OptimSpec(
+            Updater updater,
+            @Interval(lo = 0, loOpen = true) @Expected("a finite number > 0") double lr,
+            @Interval(lo = 0, hi = 1, hiOpen = true) double momentum,
+            @Interval(lo = 0) double l2,
+            LrScaling lrScaling,
+            @Bounds(min = 1) int baseBatch,
+            @Interval(lo = 0) double warmupEpochs,
+            LrDecay decay,
+            @Interval(lo = 0, hi = 1, loOpen = true) double decayFactor,
+            @Interval(lo = 0) @Expected("a list of numbers >= 0, e.g. [30, 60, 80] (may be empty)")
+            List<Double> decayEpochs) implements Serializable {
 
         /** Whether the rate changes over the run (otherwise it is the constant {@code lr}). */
         public boolean hasSchedule() {
-            return !lrScaling.equals("none") || warmupEpochs > 0 || !decay.equals("none");
+            return lrScaling != LrScaling.NONE || warmupEpochs > 0 || decay != LrDecay.NONE;
         }
     }
 
-    public record CheckpointSpec(int everyRounds) implements Serializable {}
+    public record CheckpointSpec(@Bounds(min = 0) int everyRounds) implements Serializable {}
 
     /**
      * @param master      Spark master for embedded runs ("" = local[W])
      * @param slotWaitSec how long a round waits for W task slots before the job fails
      */
-    public record SparkSpec(String master, int slotWaitSec) implements Serializable {}
+    public record SparkSpec(String master, @Bounds(min = 0, max = 86_400) int slotWaitSec) implements Serializable {}
 
-    public record CollectiveSpec(int timeoutSec, Rendezvous rendezvous) implements Serializable {}
-
-    /**
-     * How the workers of a round find each other before opening direct sockets: through a small
-     * rendezvous server on the driver (milliseconds), or one Spark barrier allGather (~1 s).
-     */
-    public enum Rendezvous { DRIVER, BARRIER }
+    public record CollectiveSpec(@Bounds(min = 1, max = 86_400) int timeoutSec, Rendezvous rendezvous)
+            implements Serializable {}
 
     /**
      * Scheduled retraining ({@code syncbn retrain}); ignored by {@code syncbn train}.
@@ -102,16 +210,13 @@ public record JobSpec(
      * @param maxRegression   how much holdout accuracy a candidate may lose against CURRENT and still be promoted
      * @param lockStaleSec    a lock whose holder has not refreshed it for this long is stale
      */
-    public record RetrainSpec(String registry, String model, String snapshotRoot, String snapshotPattern,
-                              String holdoutDir, double maxRegression, int lockStaleSec) implements Serializable {}
-
-    /** The BN mode, parsed. */
-    public org.syncbn.bn.BnMode bnMode() {
-        return org.syncbn.bn.BnMode.parse(bn.mode());
-    }
-
-    /** Global SGD batch: examples consumed by all workers together in one step. */
-    public int globalBatch() {
-        return train.workers() * train.batchPerWorker();
-    }
+    public record RetrainSpec(
+            @NonEmpty String registry,
+            @Matching(regex = "|[A-Za-z0-9_-][A-Za-z0-9._-]*",
+                    expected = "\"\" (the job's name) or a string of letters, digits, '.', '_' or '-'") String model,
+            String snapshotRoot,
+            String snapshotPattern,
+            String holdoutDir,
+            @Interval(lo = 0, hi = 1) double maxRegression,
+            @Bounds(min = 10, max = 7 * 86_400) int lockStaleSec) implements Serializable {}
 }

@@ -37,7 +37,7 @@ public final class TableShardSource implements ShardSource {
     @Override
     public JavaRDD<Shard> test(JavaSparkContext sc, int workers, int maxExamples) {
         // a LibSVM test file need not use the last feature index: give it the training file's width
-        int width = spec.format().equals("libsvm")
+        int width = spec.format() == JobSpec.DataFormat.LIBSVM
                 ? libsvmWidth(read(spark(), spec.trainFile(), 0), path(spec.trainFile())) : 0;
         return shards(spec.testFile(), width, workers, maxExamples, 0L, false);
     }
@@ -52,7 +52,7 @@ public final class TableShardSource implements ShardSource {
     }
 
     private Dataset<Row> read(SparkSession spark, String file, int width) {
-        return TableReader.read(spark, spec.format(), path(file), width);
+        return TableReader.read(spark, spec.format().key(), path(file), width);
     }
 
     private String path(String file) {

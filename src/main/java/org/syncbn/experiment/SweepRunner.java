@@ -97,7 +97,7 @@ public final class SweepRunner {
         long steps = (long) epochs * new ShardPlan((int) examples, workers, b, spec.seed(), spec.data().shuffle()).stepsPerEpoch();
         double trainSec = last.path("elapsed_sec").asDouble();
         return new CellResult(cell.index(), cell.key(), cell.assignment(), sweep.preset(), workers * b,
-                BnMode.parse(spec.bn().mode()).normalizationBatch(b, workers), epochs, steps,
+                spec.bn().mode().normalizationBatch(b, workers), epochs, steps,
                 last.path("test_accuracy").asDouble(), bestAcc, last.path("test_loss").asDouble(), bestLoss, precise,
                 trainSec > 0 ? (double) epochs * examples / trainSec : Double.NaN, trainSec, wall,
                 trainLoss, testAcc, spec.resolvedHocon());

@@ -35,8 +35,8 @@ import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Locale;
-import java.util.stream.Collectors;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 /**
  * Spark ML {@link Estimator} training a SyncBN network on a DataFrame of (features vector, class
@@ -84,16 +84,17 @@ public final class SyncBnClassifier extends Estimator<SyncBnClassificationModel>
                 "output column of the model: class probabilities (vector)");
         this.numClasses = new IntParam(this, "numClasses", "number of classes, or 0 for 1 + the largest label",
                 ParamValidators.gtEq(0));
-        this.modelType = new Param<>(this, "modelType", "network family: mlp | cnn",
-                ParamValidators.inArray(new String[] {"mlp", "cnn"}));
+        this.modelType = new Param<>(this, "modelType", "network family: " + String.join(" | ", keys(JobSpec.ModelType.class)),
+                ParamValidators.inArray(keys(JobSpec.ModelType.class)));
         this.hiddenLayers = new IntArrayParam(this, "hiddenLayers",
                 "widths of the hidden dense layers, each followed by BatchNorm and the activation");
         this.convChannels = new IntArrayParam(this, "convChannels",
                 "cnn: output channels of each convolution block (square single-channel image inputs)");
         this.convKernel = new IntParam(this, "convKernel", "cnn: convolution kernel size",
                 ParamValidators.inRange(1, 99));
-        this.activation = new Param<>(this, "activation", "hidden activation: relu | tanh | sigmoid | leakyrelu | elu",
-                ParamValidators.inArray(new String[] {"relu", "tanh", "sigmoid", "leakyrelu", "elu"}));
+        this.activation = new Param<>(this, "activation",
+                "hidden activation: " + String.join(" | ", keys(JobSpec.Activation.class)),
+                ParamValidators.inArray(keys(JobSpec.Activation.class)));
         this.bnMode = new Param<>(this, "bnMode",
                 "where BatchNorm takes its batch statistics: local | sync | group:G | ghost:g", new ValidBnMode());
         this.bnDecay = new DoubleParam(this, "bnDecay",
@@ -105,13 +106,13 @@ public final class SyncBnClassifier extends Estimator<SyncBnClassificationModel>
         this.stepsPerRound = new IntParam(this, "stepsPerRound",
                 "steps each worker takes between two merges on the driver",
                 ParamValidators.gtEq(1));
-        this.optimizer = new Param<>(this, "optimizer", "updater: sgd | nesterovs | adam",
-                ParamValidators.inArray(new String[] {"sgd", "nesterovs", "adam"}));
+        this.optimizer = new Param<>(this, "optimizer", "updater: " + String.join(" | ", keys(JobSpec.Updater.class)),
+                ParamValidators.inArray(keys(JobSpec.Updater.class)));
         this.learningRate = new DoubleParam(this, "learningRate", "learning rate (> 0)", ParamValidators.gt(0));
         this.l2 = new DoubleParam(this, "l2", "L2 weight decay on weights (>= 0)", ParamValidators.gtEq(0));
         this.seed = new LongParam(this, "seed", "seed of weight init and data order");
-        this.dtype = new Param<>(this, "dtype", "network precision: float | double",
-                ParamValidators.inArray(new String[] {"float", "double"}));
+        this.dtype = new Param<>(this, "dtype", "network precision: " + String.join(" | ", keys(JobSpec.Dtype.class)),
+                ParamValidators.inArray(keys(JobSpec.Dtype.class)));
         setDefault(featuresCol, "features");
         setDefault(labelCol, "label");
         setDefault(predictionCol, "prediction");
@@ -243,28 +244,28 @@ public final class SyncBnClassifier extends Estimator<SyncBnClassificationModel>
         }
     }
 
-    /** The job spec these params describe, validated by the same loader as job files. */
+    /** The job spec these params describe: a job's defaults with the params' keys, checked by the job rules. */
     JobSpec jobSpec(int classes) {
-        List<String> sets = new ArrayList<>(List.of(
-                "name=" + quote(uid),
-                "seed=" + getSeed(),
-                "dtype=" + getDtype(),
-                "data.numClasses=" + classes,
-                "model.type=" + getModelType(),
-                "model.hidden=" + list(getHiddenLayers()),
-                "model.convChannels=" + list(getConvChannels()),
-                "model.convKernel=" + getConvKernel(),
-                "model.activation=" + getActivation(),
-                "bn.mode=" + quote(getBnMode()),
-                "bn.decay=" + getBnDecay(),
-                "train.workers=" + getWorkers(),
-                "train.batchPerWorker=" + getBatchPerWorker(),
-                "train.epochs=" + getEpochs(),
-                "train.stepsPerRound=" + getStepsPerRound(),
-                "optim.updater=" + getOptimizer(),
-                "optim.lr=" + String.format(Locale.ROOT, "%s", getLearningRate()),
-                "optim.l2=" + String.format(Locale.ROOT, "%s", getL2())));
-        return JobSpecLoader.load(null, sets);
+        Map<String, Object> keys = new LinkedHashMap<>();
+        keys.put("name", uid);
+        keys.put("seed", getSeed());
+        keys.put("dtype", getDtype());
+        keys.put("data.numClasses", classes);
+        keys.put("model.type", getModelType());
+        keys.put("model.hidden", list(getHiddenLayers()));
+        keys.put("model.convChannels", list(getConvChannels()));
+        keys.put("model.convKernel", getConvKernel());
+        keys.put("model.activation", getActivation());
+        keys.put("bn.mode", BnMode.parse(getBnMode()));
+        keys.put("bn.decay", getBnDecay());
+        keys.put("train.workers", getWorkers());
+        keys.put("train.batchPerWorker", getBatchPerWorker());
+        keys.put("train.epochs", getEpochs());
+        keys.put("train.stepsPerRound", getStepsPerRound());
+        keys.put("optim.updater", getOptimizer());
+        keys.put("optim.lr", getLearningRate());
+        keys.put("optim.l2", getL2());
+        return JobSpecLoader.override(JobSpecLoader.defaultSpec(), keys, "SyncBnClassifier params");
     }
 
     /**
@@ -301,12 +302,13 @@ public final class SyncBnClassifier extends Estimator<SyncBnClassificationModel>
         return getNumClasses() > 0 ? getNumClasses() : Math.max(2, max + 1);
     }
 
-    private static String list(int[] values) {
-        return Arrays.stream(values).mapToObj(Integer::toString).collect(Collectors.joining(",", "[", "]"));
+    private static List<Integer> list(int[] values) {
+        return Arrays.stream(values).boxed().toList();
     }
 
-    private static String quote(String s) {
-        return "\"" + s.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
+    /** The keys of a job choice, for a param's validator: the allowed values come from the spec. */
+    private static String[] keys(Class<? extends JobSpec.Choice> choice) {
+        return Arrays.stream(choice.getEnumConstants()).map(JobSpec.Choice::key).toArray(String[]::new);
     }
 
     /** Accepts what {@link BnMode#parse} accepts. */

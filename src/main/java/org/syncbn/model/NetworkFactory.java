@@ -63,7 +63,7 @@ public final class NetworkFactory {
                 .list();
         int index = 0;
         InputType inputType = InputType.feedForward(numInputs);
-        if (model.type().equals("cnn")) {
+        if (model.type() == JobSpec.ModelType.CNN) {
             int side = (int) Math.round(Math.sqrt(numInputs));
             if (side * side != numInputs) {
                 throw new SpecException("model.type = cnn needs square single-channel images, but the data has "
@@ -90,7 +90,7 @@ public final class NetworkFactory {
                 .nOut(spec.data().numClasses()).activation(Activation.SOFTMAX).build());
         list.setInputType(inputType);
         MultiLayerConfiguration conf = list.build();
-        BnMode mode = spec.bnMode();
+        BnMode mode = spec.bn().mode();
         return mode.usesSyncLayer() ? BnConversion.toSync(conf, mode.ghostBatchSize()) : conf;
     }
 
@@ -117,18 +117,16 @@ public final class NetworkFactory {
         JobSpec.OptimSpec optim = spec.optim();
         if (!optim.hasSchedule()) {
             return switch (optim.updater()) {
-                case "sgd" -> new Sgd(optim.lr());
-                case "nesterovs" -> new Nesterovs(optim.lr(), optim.momentum());
-                case "adam" -> new Adam(optim.lr());
-                default -> throw new IllegalArgumentException("unknown updater " + optim.updater());
+                case SGD -> new Sgd(optim.lr());
+                case NESTEROVS -> new Nesterovs(optim.lr(), optim.momentum());
+                case ADAM -> new Adam(optim.lr());
             };
         }
         ISchedule lr = schedule(spec, stepsPerEpoch);
         return switch (optim.updater()) {
-            case "sgd" -> new Sgd(lr);
-            case "nesterovs" -> new Nesterovs(lr, optim.momentum());
-            case "adam" -> new Adam(lr);
-            default -> throw new IllegalArgumentException("unknown updater " + optim.updater());
+            case SGD -> new Sgd(lr);
+            case NESTEROVS -> new Nesterovs(lr, optim.momentum());
+            case ADAM -> new Adam(lr);
         };
     }
 
@@ -136,29 +134,27 @@ public final class NetworkFactory {
     public static LearningRateSchedule schedule(JobSpec spec, int stepsPerEpoch) {
         JobSpec.OptimSpec o = spec.optim();
         int globalBatch = spec.train().workers() * spec.train().batchPerWorker();
-        double peak = o.lr() * LearningRateSchedule.scaling(o.lrScaling(), globalBatch, o.baseBatch());
+        double peak = o.lr() * LearningRateSchedule.scaling(o.lrScaling().key(), globalBatch, o.baseBatch());
         return new LearningRateSchedule(o.lr(), peak, (int) Math.round(o.warmupEpochs() * stepsPerEpoch),
-                spec.train().epochs() * stepsPerEpoch, stepsPerEpoch, o.decay(), o.decayFactor(),
+                spec.train().epochs() * stepsPerEpoch, stepsPerEpoch, o.decay().key(), o.decayFactor(),
                 o.decayEpochs().stream().mapToDouble(Double::doubleValue).toArray());
     }
 
-    static Activation activation(String name) {
-        return switch (name) {
-            case "relu" -> Activation.RELU;
-            case "tanh" -> Activation.TANH;
-            case "sigmoid" -> Activation.SIGMOID;
-            case "leakyrelu" -> Activation.LEAKYRELU;
-            case "elu" -> Activation.ELU;
-            default -> throw new IllegalArgumentException("unknown activation " + name);
+    static Activation activation(JobSpec.Activation a) {
+        return switch (a) {
+            case RELU -> Activation.RELU;
+            case TANH -> Activation.TANH;
+            case SIGMOID -> Activation.SIGMOID;
+            case LEAKYRELU -> Activation.LEAKYRELU;
+            case ELU -> Activation.ELU;
         };
     }
 
-    static WeightInit weightInit(String name) {
-        return switch (name) {
-            case "xavier" -> WeightInit.XAVIER;
-            case "relu" -> WeightInit.RELU;
-            case "uniform" -> WeightInit.UNIFORM;
-            default -> throw new IllegalArgumentException("unknown weight init " + name);
+    static WeightInit weightInit(JobSpec.WeightInit w) {
+        return switch (w) {
+            case XAVIER -> WeightInit.XAVIER;
+            case RELU -> WeightInit.RELU;
+            case UNIFORM -> WeightInit.UNIFORM;
         };
     }
 }

@@ -59,16 +59,20 @@ public final class SyncBnTrainingMaster implements TrainingMaster<TrainingResult
         this.threadsPerWorker = b.threadsPerWorker;
     }
 
-    /** Builder: W workers with {@code batchPerWorker} examples per step each. */
+    /**
+     * Builder: W workers with {@code batchPerWorker} examples per step each. Unset settings are a job's
+     * defaults (conf/defaults.conf), except two that make the master exact unless told otherwise: one
+     * merge per step ({@code stepsPerRound = 1}) and synchronized BN ({@code bnMode = sync}).
+     */
     public static final class Builder {
         private final int workers;
         private final int batchPerWorker;
         private int stepsPerRound = 1;
-        private long seed = 42;
-        private boolean shuffle = true;
-        private int threadsPerWorker = 0;
         private BnMode bnMode = BnMode.parse("sync");
-        private int timeoutSec = 120;
+        private long seed;
+        private boolean shuffle;
+        private int threadsPerWorker;
+        private int timeoutSec;
 
         public Builder(int workers, int batchPerWorker) {
             if (workers < 1 || batchPerWorker < 1) {
@@ -76,6 +80,11 @@ public final class SyncBnTrainingMaster implements TrainingMaster<TrainingResult
             }
             this.workers = workers;
             this.batchPerWorker = batchPerWorker;
+            JobSpec defaults = JobSpecLoader.defaultSpec();
+            this.seed = defaults.seed();
+            this.shuffle = defaults.data().shuffle();
+            this.threadsPerWorker = defaults.train().threadsPerWorker();
+            this.timeoutSec = defaults.collective().timeoutSec();
         }
 
         /** K: steps per round between merges (default 1). */
@@ -92,13 +101,13 @@ public final class SyncBnTrainingMaster implements TrainingMaster<TrainingResult
             return this;
         }
 
-        /** Reshuffle each worker's shard every epoch (default true). */
+        /** Reshuffle each worker's shard every epoch (a job's data.shuffle by default). */
         public Builder shuffle(boolean shuffle) {
             this.shuffle = shuffle;
             return this;
         }
 
-        /** Native threads per worker; 0 (default) = max(1, cores / W) in local mode, 1 otherwise. */
+        /** Native threads per worker; 0 (a job's default) = automatic, as train.threadsPerWorker. */
         public Builder threadsPerWorker(int threads) {
             this.threadsPerWorker = threads;
             return this;
@@ -117,7 +126,7 @@ public final class SyncBnTrainingMaster implements TrainingMaster<TrainingResult
             return this;
         }
 
-        /** Seconds a worker waits for its peers in a collective before failing its task (default 120). */
+        /** Seconds a worker waits for its peers in a collective before failing its task (a job's collective.timeoutSec by default). */
         public Builder collectiveTimeoutSec(int seconds) {
             if (seconds < 1) {
                 throw new IllegalArgumentException("collective timeout must be >= 1 s, got " + seconds);
@@ -144,11 +153,18 @@ public final class SyncBnTrainingMaster implements TrainingMaster<TrainingResult
 
     /** The job these settings describe: one epoch per {@code fit}, everything else a job's defaults. */
     JobSpec spec() {
-        return JobSpecLoader.load(null, java.util.List.of("name=dl4j-spark", "train.epochs=1",
-                "train.workers=" + workers, "train.batchPerWorker=" + batchPerWorker,
-                "train.stepsPerRound=" + stepsPerRound, "seed=" + seed, "data.shuffle=" + shuffle,
-                "train.threadsPerWorker=" + threadsPerWorker, "bn.mode=\"" + bnMode + "\"",
-                "collective.timeoutSec=" + timeoutSec));
+        Map<String, Object> keys = new LinkedHashMap<>();
+        keys.put("name", "dl4j-spark");
+        keys.put("train.epochs", 1);
+        keys.put("train.workers", workers);
+        keys.put("train.batchPerWorker", batchPerWorker);
+        keys.put("train.stepsPerRound", stepsPerRound);
+        keys.put("seed", seed);
+        keys.put("data.shuffle", shuffle);
+        keys.put("train.threadsPerWorker", threadsPerWorker);
+        keys.put("bn.mode", bnMode);
+        keys.put("collective.timeoutSec", timeoutSec);
+        return JobSpecLoader.override(JobSpecLoader.defaultSpec(), keys, "SyncBnTrainingMaster");
     }
 
     @Override

@@ -223,13 +223,13 @@ public final class TrainingRun {
      */
     private BnMode effectiveMode(Network network) {
         if (continuing == null) {
-            return spec.bnMode();
+            return spec.bn().mode();
         }
         if (network.syncBnLayers().isEmpty()) {
             return BnMode.parse("local");
         }
         int ghost = ((SyncBatchNormalization) network.syncBnLayers().get(0).conf().getLayer()).getGhostBatchSize();
-        return ghost > 0 ? BnMode.parse("ghost:" + ghost) : spec.bnMode();
+        return ghost > 0 ? BnMode.parse("ghost:" + ghost) : spec.bn().mode();
     }
 
     private static void refuseToOverwrite(FileStore out) {

@@ -138,7 +138,7 @@ class SweepRunnerTest {
         SweepSpec bn = SweepSpecLoader.load(jobs.resolve("bn-batch-sweep.conf"), List.of());
         assertEquals(List.of(2, 4, 8, 16, 32, 64, 128, 256), bn.cells().stream().map(c -> {
             org.syncbn.config.JobSpec spec = SweepSpecLoader.cellSpec(bn, c);
-            return org.syncbn.bn.BnMode.parse(spec.bn().mode()).normalizationBatch(spec.train().batchPerWorker(),
+            return spec.bn().mode().normalizationBatch(spec.train().batchPerWorker(),
                     spec.train().workers());
         }).toList(), "normalisation batches at a fixed SGD batch of 256");
     }
