@@ -23,7 +23,7 @@ import java.util.List;
 
 /**
  * Benchmark (b): dl4j-spark's ParameterAveragingTrainingMaster in its fastest working local
- * configuration (DESIGN.md §6): minibatches pre-exported as files and trained with
+ * configuration (docs/ARCHITECTURE.md, "Facts about the dependency stack"): minibatches pre-exported as files and trained with
  * {@code fitPaths}, W workers × {@code batchPerWorker}, averaging every 5 minibatches.
  */
 public final class Dl4jSparkBaseline {

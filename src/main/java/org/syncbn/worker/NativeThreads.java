@@ -5,7 +5,7 @@ import org.nd4j.linalg.factory.Nd4j;
 /**
  * ND4J's native thread count (its own OpenMP pool and OpenBLAS), set from Java so that an
  * embedded local[W] run gives each of its W workers cores/W threads without relaunching the JVM.
- * Oversubscribed threads cost 1.6-1.8x on the seed MLP (DESIGN.md §6).
+ * Oversubscribed threads cost 1.6-1.8x on the seed MLP (docs/ARCHITECTURE.md, "Facts about the dependency stack").
  */
 public final class NativeThreads {
     private NativeThreads() {

@@ -46,7 +46,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The exactness oracle (DESIGN.md §3): W SyncBN workers with unequal batches (one possibly empty),
+ * The exactness oracle (docs/ARCHITECTURE.md, "SyncBN math"): W SyncBN workers with unequal batches (one possibly empty),
  * plain SGD and sample-weighted averaging after every step equal ONE network with DL4J's own
  * BatchNormalization on the concatenated batch, in double precision: layer outputs, input
  * gradients, parameter gradients, parameters and running statistics after several steps.
