@@ -76,12 +76,12 @@ final class PreciseBnCommand {
             JavaRDD<Shard> test = source.test(spark.context(), workers, spec.data().maxTestExamples());
             try {
                 int threads = Math.max(1, Runtime.getRuntime().availableProcessors() / workers);
-                String confJson = net.configurationJson();
-                EvalResult ema = Evaluator.evaluate(spark.context(), test, runId, confJson, net.params(), threads);
+                org.syncbn.network.Blueprint blueprint = net.blueprint();
+                EvalResult ema = Evaluator.evaluate(spark.context(), test, runId, blueprint, net.params(), threads);
                 long t0 = System.nanoTime();
                 double[] precise = PreciseBn.recompute(spark.context(), train, net, runId, threads, examples);
                 double seconds = (System.nanoTime() - t0) / 1e9;
-                EvalResult after = Evaluator.evaluate(spark.context(), test, runId, confJson, precise, threads);
+                EvalResult after = Evaluator.evaluate(spark.context(), test, runId, blueprint, precise, threads);
                 FileStore dir = FileStore.at(parentOf(target), spark.context()::hadoopConfiguration);
                 dir.write(nameOf(target), tmp -> net.write(tmp.toFile(), true));
                 out.printf(Locale.ROOT, "statistics        test accuracy  test loss%n");

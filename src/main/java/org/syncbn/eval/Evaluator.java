@@ -8,6 +8,7 @@ import org.nd4j.linalg.dataset.DataSet;
 import org.syncbn.data.Batches;
 import org.syncbn.data.Examples;
 import org.syncbn.data.Shard;
+import org.syncbn.network.Blueprint;
 import org.syncbn.network.Network;
 import org.syncbn.worker.NativeThreads;
 import org.syncbn.worker.WorkerNetworks;
@@ -43,16 +44,16 @@ public final class Evaluator {
     }
 
     /**
-     * Evaluates the network of {@code confJson} with {@code params} on every test shard, each on
+     * Evaluates the network of {@code blueprint} with {@code params} on every test shard, each on
      * its executor; partial results are summed in rank order.
      */
-    public static EvalResult evaluate(JavaSparkContext sc, JavaRDD<Shard> testShards, String runId, String confJson,
+    public static EvalResult evaluate(JavaSparkContext sc, JavaRDD<Shard> testShards, String runId, Blueprint blueprint,
                                       double[] params, int threads) {
         Broadcast<double[]> p = sc.broadcast(params);
         try {
             List<EvalResult> parts = testShards.map(shard -> {
                 NativeThreads.apply(threads);
-                Network net = WorkerNetworks.get(runId, "eval", shard.rank(), confJson);
+                Network net = WorkerNetworks.get(runId, "eval", shard.rank(), blueprint);
                 net.setParams(p.value());
                 return new RankedResult(shard.rank(), evaluate(net, shard.examples()));
             }).collect().stream().sorted(java.util.Comparator.comparingInt(RankedResult::rank))

@@ -1,5 +1,6 @@
 package org.syncbn.ml;
 
+import org.syncbn.network.InputLayout;
 import org.syncbn.network.Network;
 
 import java.io.Serializable;
@@ -9,12 +10,12 @@ import java.io.Serializable;
  * receive by broadcast: the DL4J configuration JSON (standard BatchNormalization layers) and the
  * flat parameters (exact for float networks too).
  */
-public record TrainedNetwork(String confJson, double[] params) implements Serializable {
+public record TrainedNetwork(String confJson, InputLayout input, double[] params) implements Serializable {
 
     /** The values of {@code net}; SyncBN layers become DL4J's BatchNormalization with the same parameters. */
     public static TrainedNetwork of(Network net) {
         Network standard = net.withStandardBn();
-        return new TrainedNetwork(standard.configurationJson(), standard.params());
+        return new TrainedNetwork(standard.configurationJson(), standard.inputLayout(), standard.params());
     }
 
     /** Flat features per example (h x w x channels for image networks). */
@@ -28,7 +29,7 @@ public record TrainedNetwork(String confJson, double[] params) implements Serial
 
     /** A new network holding these parameters, for inference (no updater state). */
     public Network network() {
-        Network net = Network.fromJson(confJson);
+        Network net = Network.fromJson(confJson, input);
         net.setParams(params);
         return net;
     }

@@ -24,19 +24,21 @@ import java.util.List;
 /** A {@link MultiLayerNetwork} as a {@link Network}. */
 final class LayeredNetwork implements Network {
     private final MultiLayerNetwork net;
+    private final InputLayout input;
 
-    LayeredNetwork(MultiLayerNetwork net) {
+    LayeredNetwork(MultiLayerNetwork net, InputLayout input) {
         this.net = net;
+        this.input = input;
     }
 
-    static LayeredNetwork fromJson(String json) {
+    static LayeredNetwork fromJson(String json, InputLayout input) {
         MultiLayerNetwork net = new MultiLayerNetwork(MultiLayerConfiguration.fromJson(json));
         net.init();
-        return new LayeredNetwork(net);
+        return new LayeredNetwork(net, input);
     }
 
     static LayeredNetwork read(File zip, boolean withUpdater) throws IOException {
-        return new LayeredNetwork(ModelSerializer.restoreMultiLayerNetwork(zip, withUpdater));
+        return new LayeredNetwork(ModelSerializer.restoreMultiLayerNetwork(zip, withUpdater), InputLayout.FLAT);
     }
 
     @Override
@@ -47,6 +49,16 @@ final class LayeredNetwork implements Network {
     @Override
     public String configurationJson() {
         return net.getLayerWiseConfigurations().toJson();
+    }
+
+    @Override
+    public InputLayout inputLayout() {
+        return input;
+    }
+
+    @Override
+    public Network withInputLayout(InputLayout layout) {
+        return new LayeredNetwork(net, layout);
     }
 
     @Override
@@ -87,7 +99,7 @@ final class LayeredNetwork implements Network {
 
     @Override
     public void fit(DataSet batch) {
-        net.fit(batch);
+        net.fit(input.isImage() ? new DataSet(input.apply(batch.getFeatures()), batch.getLabels()) : batch);
     }
 
     @Override
@@ -113,7 +125,7 @@ final class LayeredNetwork implements Network {
 
     @Override
     public INDArray output(INDArray features) {
-        return net.output(features, false);
+        return net.output(input.apply(features), false);
     }
 
     @Override
@@ -124,6 +136,7 @@ final class LayeredNetwork implements Network {
     @Override
     public INDArray bnInput(BnLayer bn, INDArray features) {
         int layer = bn.layer().getIndex();
+        features = input.apply(features);
         INDArray in = layer == 0 ? features : net.feedForwardToLayer(layer - 1, features, false).get(layer);
         InputPreProcessor pp = net.getLayerWiseConfigurations().getInputPreProcess(layer);
         return pp == null ? in : pp.preProcess(in, (int) in.size(0), LayerWorkspaceMgr.noWorkspaces());
@@ -131,16 +144,19 @@ final class LayeredNetwork implements Network {
 
     @Override
     public Network withStandardBn() {
-        return new LayeredNetwork(BnConversion.toStandard(net));
+        return new LayeredNetwork(BnConversion.toStandard(net), input);
     }
 
     @Override
     public Network withSyncBn(int ghostBatchSize) {
-        return new LayeredNetwork(BnConversion.toSync(net, ghostBatchSize));
+        return new LayeredNetwork(BnConversion.toSync(net, ghostBatchSize), input);
     }
 
     @Override
     public int inputSize() {
+        if (input.isImage()) {
+            return input.features();
+        }
         MultiLayerConfiguration conf = net.getLayerWiseConfigurations();
         if (conf.getInputPreProcess(0) instanceof FeedForwardToCnnPreProcessor images) {
             return Math.toIntExact(images.getInputHeight() * images.getInputWidth() * images.getNumChannels());

@@ -3,6 +3,7 @@ package org.syncbn.network;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.nn.conf.layers.BatchNormalization;
+import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -13,31 +14,43 @@ import java.io.File;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /**
- * A DL4J network behind one seam. Everything the project does to a network goes through here: its
+ * A DL4J network (a MultiLayerNetwork or a ComputationGraph) behind one seam. Everything the project
+ * does to a network goes through here: its
  * state in and out as flat double arrays (parameters incl. BN running statistics, updater state),
  * one optimizer step, inference, its BatchNorm layers, the swap between DL4J's and the synchronized
  * BN layer class, reading and writing DL4J's model zip.
  */
 public interface Network {
 
-    /** The network {@code model} is, behind this seam. */
+    /** The network {@code model} is, behind this seam, taking flat features. */
     static Network of(Model model) {
         if (model instanceof MultiLayerNetwork mln) {
-            return new LayeredNetwork(mln);
+            return new LayeredNetwork(mln, InputLayout.FLAT);
+        }
+        if (model instanceof ComputationGraph graph) {
+            return new GraphNetwork(graph, InputLayout.FLAT);
         }
         throw new IllegalArgumentException("unsupported network type " + model.getClass().getName());
     }
 
-    /** A freshly initialised network of a configuration JSON written by DL4J's {@code toJson()}. */
+    /** A freshly initialised network of a configuration JSON written by DL4J's {@code toJson()} (either kind). */
     static Network fromJson(String configurationJson) {
-        return LayeredNetwork.fromJson(configurationJson);
+        return fromJson(configurationJson, InputLayout.FLAT);
     }
 
-    /** The network of a DL4J model zip, with its updater state when {@code withUpdater}. */
+    /** {@link #fromJson(String)}, taking its inputs in {@code layout}. */
+    static Network fromJson(String configurationJson, InputLayout layout) {
+        return NetworkJson.isGraph(configurationJson) ? GraphNetwork.fromJson(configurationJson, layout)
+                : LayeredNetwork.fromJson(configurationJson, layout);
+    }
+
+    /** The network of a DL4J model zip (either kind), with its updater state when {@code withUpdater}. */
     static Network read(File zip, boolean withUpdater) throws IOException {
-        return LayeredNetwork.read(zip, withUpdater);
+        return NetworkJson.isGraph(NetworkJson.configurationOf(zip)) ? GraphNetwork.read(zip, withUpdater)
+                : LayeredNetwork.read(zip, withUpdater);
     }
 
     /** Values exactly representable in {@code type}: doubles rounded to float for float networks. */
@@ -58,6 +71,22 @@ public interface Network {
     /** The configuration as DL4J's JSON; {@link #fromJson} rebuilds an equal network from it. */
     String configurationJson();
 
+    /** How the flat features that {@link #fit}, {@link #output} and {@link #bnInput} take become the network's input. */
+    InputLayout inputLayout();
+
+    /** This network (the same DL4J object) taking its input in {@code layout}. */
+    Network withInputLayout(InputLayout layout);
+
+    /** What a worker needs to build this network: its configuration and input layout. */
+    default Blueprint blueprint() {
+        return new Blueprint(configurationJson(), inputLayout());
+    }
+
+    /** DL4J's parameters by name ("layer_param"): what survives reordering a graph's definition. */
+    default Map<String, INDArray> paramTable() {
+        return dl4j().paramTable();
+    }
+
     DataType dataType();
 
     /** The flat parameter vector (incl. BN running statistics), in DL4J's order. */
@@ -72,7 +101,7 @@ public interface Network {
     /** Loads parameters and (when non-empty) updater state, cast to the network's data type. */
     void load(double[] params, double[] updater);
 
-    /** One optimizer step on {@code batch} (forward, backward, update). */
+    /** One optimizer step on {@code batch} of flat features (forward, backward, update). */
     void fit(DataSet batch);
 
     /** The loss of the last step, as DL4J reports it (mean over the batch). */

@@ -1,18 +1,18 @@
 package org.syncbn.network;
 
-import org.deeplearning4j.nn.api.Layer;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.syncbn.config.SpecException;
 
 import java.util.Arrays;
-import java.util.List;
 import java.util.Map;
+import java.util.TreeSet;
 
 /**
  * Starts a job's freshly built network from a stored model's parameters (BN running statistics
  * included: DL4J keeps them among the parameters). A model.zip holds standard BatchNormalization
- * layers where the job builds SyncBatchNormalization; both have the same parameters, so only
- * the layer-by-layer parameter names and shapes have to agree. The updater state starts fresh.
+ * layers where the job builds SyncBatchNormalization; both have the same parameters. Parameters are
+ * matched by DL4J's names ("layer_param"), never by position, so a graph whose vertices are declared
+ * in another order still starts from the right values. The updater state starts fresh.
  */
 public final class WarmStart {
     private WarmStart() {
@@ -22,35 +22,42 @@ public final class WarmStart {
      * Copies {@code from}'s parameters into {@code into}.
      *
      * @param what names {@code from} in messages (its path)
-     * @throws SpecException when the two networks differ in layers, parameter names or shapes
+     * @throws SpecException when the two networks differ in parameter names or shapes
      */
     public static void apply(Network into, Network from, String what) {
         check(into, from, what);
-        into.setParams(from.params());
+        Map<String, INDArray> target = into.paramTable();
+        Map<String, INDArray> source = from.paramTable();
+        for (Map.Entry<String, INDArray> e : target.entrySet()) {
+            e.getValue().assign(source.get(e.getKey()).castTo(e.getValue().dataType()));
+        }
     }
 
     /** Fails as {@link #apply} would, changing nothing. */
     public static void check(Network into, Network from, String what) {
-        List<Layer> a = into.layers();
-        List<Layer> b = from.layers();
-        if (a.size() != b.size()) {
-            throw new SpecException("warm start from " + what + ": it has " + b.size()
-                    + " layers, the job's network " + a.size() + " (did the model section change?)");
+        Map<String, INDArray> a = into.paramTable();
+        Map<String, INDArray> b = from.paramTable();
+        if (!a.keySet().equals(b.keySet())) {
+            TreeSet<String> missing = new TreeSet<>(a.keySet());
+            missing.removeAll(b.keySet());
+            TreeSet<String> extra = new TreeSet<>(b.keySet());
+            extra.removeAll(a.keySet());
+            throw new SpecException("warm start from " + what + ": "
+                    + (missing.isEmpty() ? "" : "it lacks the job network's parameters " + first(missing))
+                    + (missing.isEmpty() || extra.isEmpty() ? "" : " and ")
+                    + (extra.isEmpty() ? "" : "it has parameters the job's network lacks " + first(extra))
+                    + " (did the model section or bn.useLogStd change?)");
         }
-        for (int i = 0; i < a.size(); i++) {
-            Map<String, INDArray> pa = a.get(i).paramTable();
-            Map<String, INDArray> pb = b.get(i).paramTable();
-            if (!pa.keySet().equals(pb.keySet())) {
-                throw new SpecException("warm start from " + what + ": layer " + i + " has parameters " + pb.keySet()
-                        + ", the job's network " + pa.keySet() + " (bn.useLogStd or the model section changed?)");
-            }
-            for (String key : pa.keySet()) {
-                if (!Arrays.equals(pa.get(key).shape(), pb.get(key).shape())) {
-                    throw new SpecException("warm start from " + what + ": layer " + i + " parameter " + key
-                            + " has shape " + Arrays.toString(pb.get(key).shape()) + ", the job's network "
-                            + Arrays.toString(pa.get(key).shape()) + " (did the model section or the data change?)");
-                }
+        for (String key : new TreeSet<>(a.keySet())) {
+            if (!Arrays.equals(a.get(key).shape(), b.get(key).shape())) {
+                throw new SpecException("warm start from " + what + ": parameter " + key + " has shape "
+                        + Arrays.toString(b.get(key).shape()) + ", the job's network "
+                        + Arrays.toString(a.get(key).shape()) + " (did the model section or the data change?)");
             }
         }
+    }
+
+    private static String first(TreeSet<String> names) {
+        return names.size() <= 4 ? names.toString() : names.headSet(new java.util.ArrayList<>(names).get(4)) + " ...";
     }
 }

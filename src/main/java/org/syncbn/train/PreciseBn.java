@@ -8,6 +8,7 @@ import org.syncbn.bn.BnStatistics;
 import org.syncbn.data.Batches;
 import org.syncbn.data.Shard;
 import org.syncbn.eval.EvalResult;
+import org.syncbn.network.Blueprint;
 import org.syncbn.network.BnLayer;
 import org.syncbn.network.Network;
 import org.syncbn.worker.NativeThreads;
@@ -42,7 +43,7 @@ public final class PreciseBn {
      */
     public static double[] recompute(JavaSparkContext sc, JavaRDD<Shard> shards, Network net, String runId,
                                      int threads, long examples) {
-        String confJson = net.configurationJson();
+        Blueprint blueprint = net.blueprint();
         int workers = shards.getNumPartitions();
         int quota = (int) Math.min(Integer.MAX_VALUE, (examples + workers - 1) / workers);
         for (BnLayer bn : net.batchNorms()) {
@@ -50,7 +51,7 @@ public final class PreciseBn {
             try {
                 int position = bn.position();
                 List<BnStatistics> parts = shards.map(shard -> new Ranked(shard.rank(),
-                                workerMoments(shard, position, quota, runId, confJson, params.value(), threads)))
+                                workerMoments(shard, position, quota, runId, blueprint, params.value(), threads)))
                         .collect().stream().sorted(Comparator.comparingInt(Ranked::rank))
                         .map(Ranked::moments).filter(m -> m.count() > 0).toList();
                 if (parts.isEmpty()) {
@@ -67,10 +68,10 @@ public final class PreciseBn {
     private record Ranked(int rank, BnStatistics moments) implements Serializable {}
 
     /** Moments of BN layer {@code position}'s inputs over the first {@code quota} examples of one shard. */
-    static BnStatistics workerMoments(Shard shard, int position, int quota, String runId, String confJson,
+    static BnStatistics workerMoments(Shard shard, int position, int quota, String runId, Blueprint blueprint,
                                       double[] params, int threads) {
         NativeThreads.apply(threads);
-        Network net = WorkerNetworks.get(runId, "precise-bn", shard.rank(), confJson);
+        Network net = WorkerNetworks.get(runId, "precise-bn", shard.rank(), blueprint);
         net.setParams(params);
         BnLayer bn = net.batchNorms().get(position);
         int n = Math.min(quota, shard.examples().count());

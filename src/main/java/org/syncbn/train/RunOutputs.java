@@ -90,7 +90,7 @@ final class RunOutputs implements RoundListener {
 
     private void evaluate(RoundReport r, TrainingState state, int epochsDone) {
         long t0 = System.nanoTime();
-        lastEval = Evaluator.evaluate(ctx.sc(), test, ctx.runId(), ctx.confJson(), state.params(), ctx.threads());
+        lastEval = Evaluator.evaluate(ctx.sc(), test, ctx.runId(), ctx.blueprint(), state.params(), ctx.threads());
         double evalSeconds = (System.nanoTime() - t0) / 1e9;
         EpochMetrics.RoundSeconds roundSec = epochRounds == 0 ? null : new EpochMetrics.RoundSeconds(
                 epochOverhead.broadcast() / epochRounds, epochOverhead.taskSetup() / epochRounds,
@@ -125,9 +125,9 @@ final class RunOutputs implements RoundListener {
         long t0 = System.nanoTime();
         long requested = ctx.spec().bn().preciseExamples();
         double[] params = PreciseBn.recompute(ctx.sc(), train, network, ctx.runId(), ctx.threads(), requested);
-        EvalResult preciseEval = Evaluator.evaluate(ctx.sc(), test, ctx.runId(), ctx.confJson(), params, ctx.threads());
+        EvalResult preciseEval = Evaluator.evaluate(ctx.sc(), test, ctx.runId(), ctx.blueprint(), params, ctx.threads());
         EvalResult ema = lastEval != null ? lastEval
-                : Evaluator.evaluate(ctx.sc(), test, ctx.runId(), ctx.confJson(), end.params(), ctx.threads());
+                : Evaluator.evaluate(ctx.sc(), test, ctx.runId(), ctx.blueprint(), end.params(), ctx.threads());
         long examples = Math.min(requested, trainExamples);
         precise = new PreciseBnRecord(examples, ema.accuracy(), preciseEval.accuracy(), ema.meanLoss(),
                 preciseEval.meanLoss(), (System.nanoTime() - t0) / 1e9);

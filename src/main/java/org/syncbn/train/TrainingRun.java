@@ -13,6 +13,7 @@ import org.syncbn.data.ShardPlan;
 import org.syncbn.data.ShardSource;
 import org.syncbn.eval.EvalResult;
 import org.syncbn.model.NetworkFactory;
+import org.syncbn.network.Blueprint;
 import org.syncbn.network.Network;
 import org.syncbn.network.WarmStart;
 import org.syncbn.store.Checkpoint;
@@ -157,14 +158,14 @@ public final class TrainingRun {
             Network network = startNetwork(store, checkpoint, info, plan);
             // the initialised network's JSON: DL4J's reader needs its recorded parameter names to
             // keep a BatchNorm variance parameterisation (useLogStd) as configured
-            String confJson = network.configurationJson();
-            RoundConfig roundConfig = new RoundConfig(runId, confJson, plan, threads, effectiveMode(network),
+            Blueprint blueprint = network.blueprint();
+            RoundConfig roundConfig = new RoundConfig(runId, blueprint, plan, threads, effectiveMode(network),
                     join.apply(MeshJoin.tcp(Duration.ofSeconds(spec.collective().timeoutSec()))));
             RoundSchedule schedule = new RoundSchedule(plan.stepsPerEpoch(), spec.train().stepsPerRound());
             int firstEpoch = continuing != null ? continuing.epochCount() : 0;
             int startRound = checkpoint != null ? checkpoint.nextRound() : schedule.firstRound(firstEpoch);
             int endRound = schedule.firstRound(firstEpoch + spec.train().epochs());
-            RunContext ctx = new RunContext(sc, spec, runId, confJson, threads, schedule, endRound);
+            RunContext ctx = new RunContext(sc, spec, runId, blueprint, threads, schedule, endRound);
 
             RunOutputs outputs = store == null ? null : new RunOutputs(ctx, store, network, data.test(), progress,
                     checkpoint == null ? 0 : checkpoint.elapsedSec(), startRound);

@@ -56,7 +56,7 @@ public final class RoundTask implements Serializable {
         long taskStart = System.nanoTime();
         Shard shard = partition.next();
         NativeThreads.apply(config.threadsPerWorker());
-        Network net = WorkerNetworks.get(config.runId(), "train", shard.rank(), config.confJson());
+        Network net = WorkerNetworks.get(config.runId(), "train", shard.rank(), config.network());
         RoundState s = state.value();
         net.load(s.params(), s.updater());
 

@@ -1,5 +1,6 @@
 package org.syncbn.worker;
 
+import org.syncbn.network.Blueprint;
 import org.syncbn.network.Network;
 
 import java.util.concurrent.ConcurrentHashMap;
@@ -18,9 +19,9 @@ public final class WorkerNetworks {
     private WorkerNetworks() {
     }
 
-    /** The cached network for (run, role, rank), built and initialised from {@code confJson} on first use. */
-    public static Network get(String runId, String role, int rank, String confJson) {
-        return NETWORKS.computeIfAbsent(runId + '/' + role + '/' + rank, k -> Network.fromJson(confJson));
+    /** The cached network for (run, role, rank), built from {@code blueprint} on first use. */
+    public static Network get(String runId, String role, int rank, Blueprint blueprint) {
+        return NETWORKS.computeIfAbsent(runId + '/' + role + '/' + rank, k -> blueprint.build());
     }
 
     /** Drops every network of {@code runId} in this JVM. */
