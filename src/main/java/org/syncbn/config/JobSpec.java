@@ -74,7 +74,10 @@ public record JobSpec(
 
     public enum DataFormat implements Choice { IDX, CSV, LIBSVM, PARQUET }
 
-    public enum ModelType implements Choice { MLP, CNN }
+    public enum ModelType implements Choice { MLP, CNN, RESNET, ZOO, FILE }
+
+    /** The deeplearning4j-zoo architectures a job can build (random initialisation; the data's shape and classes). */
+    public enum ZooName implements Choice { RESNET50, SQUEEZENET, DARKNET19, SIMPLECNN, LENET }
 
     public enum Activation implements Choice { RELU, TANH, SIGMOID, LEAKYRELU, ELU }
 
@@ -127,7 +130,22 @@ public record JobSpec(
             List<Integer> convChannels,
             @Bounds(min = 1, max = 99) int convKernel,
             Activation activation,
-            WeightInit weightInit) implements Serializable {}
+            WeightInit weightInit,
+            @Bounds(min = 8, max = 1202) int depth,
+            ZooName zoo,
+            String file) implements Serializable {
+
+        public ModelSpec {
+            if (type == ModelType.RESNET && (depth - 2) % 6 != 0) {
+                throw new SpecException("model.depth = " + depth + ": model.type = resnet needs a depth of 6n+2"
+                        + " (8, 14, 20, 32, 44, 56, 110, ...)");
+            }
+            if (type == ModelType.FILE && file.isEmpty()) {
+                throw new SpecException("model.file is empty: model.type = file needs the path or URI of a DL4J"
+                        + " configuration JSON or model zip");
+            }
+        }
+    }
 
     /**
      * @param precise PreciseBN after training (Wu &amp; Johnson 2021)

@@ -26,7 +26,8 @@ import org.syncbn.config.SpecException;
 import org.syncbn.network.Network;
 
 /**
- * Builds the DL4J network configuration a job spec describes.
+ * Builds the DL4J configuration of the two networks a job can describe key by key (mlp, cnn);
+ * {@link JobNetworks} is where every model source meets.
  *
  * <p>MLP: for each hidden width h: Dense(h, no bias: BN's beta replaces it) → BatchNorm →
  * activation; then Dense(numClasses) softmax with multi-class cross-entropy.
@@ -53,7 +54,13 @@ public final class NetworkFactory {
 
     /** The configuration for inputs of {@code numInputs} features and {@code stepsPerEpoch} steps per epoch. */
     public static MultiLayerConfiguration build(JobSpec spec, int numInputs, int stepsPerEpoch) {
+        return build(spec, ModelInput.flat(numInputs, spec.data().numClasses()), stepsPerEpoch);
+    }
+
+    /** The mlp or cnn configuration of {@code spec} for {@code input}. */
+    public static MultiLayerConfiguration build(JobSpec spec, ModelInput input, int stepsPerEpoch) {
         JobSpec.ModelSpec model = spec.model();
+        int numInputs = input.features();
         NeuralNetConfiguration.ListBuilder list = new NeuralNetConfiguration.Builder()
                 .seed(spec.seed())
                 .dataType(dataType(spec))
@@ -64,12 +71,16 @@ public final class NetworkFactory {
         int index = 0;
         InputType inputType = InputType.feedForward(numInputs);
         if (model.type() == JobSpec.ModelType.CNN) {
-            int side = (int) Math.round(Math.sqrt(numInputs));
-            if (side * side != numInputs) {
-                throw new SpecException("model.type = cnn needs square single-channel images, but the data has "
-                        + numInputs + " features per example");
+            if (input.isImage()) {
+                inputType = InputType.convolutionalFlat(input.height(), input.width(), input.channels());
+            } else {
+                int side = (int) Math.round(Math.sqrt(numInputs));
+                if (side * side != numInputs) {
+                    throw new SpecException("model.type = cnn needs images, but the data has " + numInputs
+                            + " features per example (set data.imageShape = [C, H, W] for tables)");
+                }
+                inputType = InputType.convolutionalFlat(side, side, 1);
             }
-            inputType = InputType.convolutionalFlat(side, side, 1);
             for (int channels : model.convChannels()) {
                 list.layer(index++, new ConvolutionLayer.Builder(model.convKernel(), model.convKernel())
                         .nOut(channels).convolutionMode(ConvolutionMode.Same).hasBias(false)
@@ -87,7 +98,7 @@ public final class NetworkFactory {
             list.layer(index++, new ActivationLayer.Builder().activation(activation(model.activation())).build());
         }
         list.layer(index, new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT)
-                .nOut(spec.data().numClasses()).activation(Activation.SOFTMAX).build());
+                .nOut(input.classes()).activation(Activation.SOFTMAX).build());
         list.setInputType(inputType);
         MultiLayerConfiguration conf = list.build();
         BnMode mode = spec.bn().mode();

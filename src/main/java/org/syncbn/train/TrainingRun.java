@@ -12,7 +12,8 @@ import org.syncbn.data.ShardInfo;
 import org.syncbn.data.ShardPlan;
 import org.syncbn.data.ShardSource;
 import org.syncbn.eval.EvalResult;
-import org.syncbn.model.NetworkFactory;
+import org.syncbn.model.JobNetworks;
+import org.syncbn.model.ModelInput;
 import org.syncbn.network.Blueprint;
 import org.syncbn.network.Network;
 import org.syncbn.network.WarmStart;
@@ -211,11 +212,21 @@ public final class TrainingRun {
             throw new SpecException("training examples have " + info.labelSize() + " classes, data.numClasses = "
                     + spec.data().numClasses());
         }
-        Network network = NetworkFactory.network(spec, info.featureSize(), plan.stepsPerEpoch());
+        Network network = JobNetworks.build(spec, modelInput(spec, info), plan.stepsPerEpoch(), sc::hadoopConfiguration);
         if (warmStart != null) {
             WarmStart.apply(network, warmStart, warmStartName);
         }
         return network;
+    }
+
+    /** What the data gives the network: flat features, or images where the data are images. */
+    static ModelInput modelInput(JobSpec spec, ShardInfo info) {
+        int f = info.featureSize();
+        int side = (int) Math.round(Math.sqrt(f));
+        if (spec.data().format() == JobSpec.DataFormat.IDX && side * side == f) {
+            return ModelInput.image(1, side, side, info.labelSize());
+        }
+        return ModelInput.flat(f, info.labelSize());
     }
 
     /**

@@ -29,8 +29,8 @@ class LayeringTest {
             List.of("bn"),
             List.of("config"),
             List.of("network", "data"),
-            List.of("model", "store", "worker"),
-            List.of("eval", "registry"),
+            List.of("store", "worker"),
+            List.of("model", "eval", "registry"),
             List.of("train"),
             List.of("bench", "ml", "experiment", "retrain"),
             List.of("cli"));
