@@ -37,11 +37,31 @@ final class ZooModels {
             case LENET -> LeNet.builder().inputShape(shape).numClasses(classes).seed(seed).build();
         };
         try {
-            return zoo.init();
+            Model model = zoo.init();
+            return model instanceof org.deeplearning4j.nn.multilayer.MultiLayerNetwork mln
+                    && !(mln.getOutputLayer() instanceof org.deeplearning4j.nn.api.layers.IOutputLayer)
+                    ? withLoss(mln) : model;
         } catch (RuntimeException e) {
             throw new SpecException("model.zoo = " + spec.model().zoo().key() + " does not build for "
                     + input.describe() + ": " + oneLine(e), e);
         }
+    }
+
+    /**
+     * SimpleCNN ends in a softmax activation with no loss: training needs one, so a multi-class
+     * cross-entropy LossLayer (no parameters) is appended; nothing else changes.
+     */
+    private static Model withLoss(org.deeplearning4j.nn.multilayer.MultiLayerNetwork mln) {
+        org.deeplearning4j.nn.conf.MultiLayerConfiguration conf = mln.getLayerWiseConfigurations().clone();
+        org.deeplearning4j.nn.conf.NeuralNetConfiguration last = conf.getConf(conf.getConfs().size() - 1).clone();
+        last.setLayer(new org.deeplearning4j.nn.conf.layers.LossLayer.Builder(
+                org.nd4j.linalg.lossfunctions.LossFunctions.LossFunction.MCXENT)
+                .activation(org.nd4j.linalg.activations.Activation.IDENTITY).build());
+        last.getLayer().setLayerName("loss");
+        conf.getConfs().add(last);
+        org.deeplearning4j.nn.multilayer.MultiLayerNetwork out = new org.deeplearning4j.nn.multilayer.MultiLayerNetwork(conf);
+        out.init();
+        return out;
     }
 
     static String oneLine(Throwable e) {

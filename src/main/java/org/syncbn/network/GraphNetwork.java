@@ -202,9 +202,20 @@ final class GraphNetwork implements Network {
 
     @Override
     public int outputSize() {
+        // walk back from the output to the first layer with a width: a loss, activation or pooling
+        // layer at the end passes its input's width on
         ComputationGraphConfiguration conf = graph.getConfiguration();
-        GraphVertex out = conf.getVertices().get(conf.getNetworkOutputs().get(0));
-        return Math.toIntExact(((FeedForwardLayer) ((LayerVertex) out).getLayerConf().getLayer()).getNOut());
+        String name = conf.getNetworkOutputs().get(0);
+        while (name != null) {
+            GraphVertex v = conf.getVertices().get(name);
+            if (v instanceof LayerVertex lv && lv.getLayerConf().getLayer() instanceof FeedForwardLayer ff
+                    && ff.getNOut() > 0) {
+                return Math.toIntExact(ff.getNOut());
+            }
+            List<String> inputs = conf.getVertexInputs().get(name);
+            name = inputs == null || inputs.isEmpty() ? null : inputs.get(0);
+        }
+        throw new IllegalStateException("no vertex of the graph has an output width");
     }
 
     @Override

@@ -166,8 +166,14 @@ final class LayeredNetwork implements Network {
 
     @Override
     public int outputSize() {
+        // the last layer with a width: a loss, activation or pooling layer at the end passes its input's on
         MultiLayerConfiguration conf = net.getLayerWiseConfigurations();
-        return Math.toIntExact(((FeedForwardLayer) conf.getConf(conf.getConfs().size() - 1).getLayer()).getNOut());
+        for (int i = conf.getConfs().size() - 1; i >= 0; i--) {
+            if (conf.getConf(i).getLayer() instanceof FeedForwardLayer ff && ff.getNOut() > 0) {
+                return Math.toIntExact(ff.getNOut());
+            }
+        }
+        throw new IllegalStateException("no layer of the network has an output width");
     }
 
     @Override

@@ -48,6 +48,27 @@ public final class Snapshots {
         return write(dir, from, count, 500, IntUnaryOperator.identity());
     }
 
+    /**
+     * Writes {@code count} training and {@code testCount} test examples of random {@code side} x
+     * {@code side} single-channel images with labels 0-9 (for networks that need other image sizes).
+     */
+    public static Path writeSynthetic(Path dir, int count, int testCount, int side, long seed) throws IOException {
+        Files.createDirectories(dir);
+        java.util.Random rnd = new java.util.Random(seed);
+        for (boolean train : new boolean[] {true, false}) {
+            int n = train ? count : testCount;
+            byte[] images = new byte[n * side * side];
+            rnd.nextBytes(images);
+            byte[] labels = new byte[n];
+            for (int i = 0; i < n; i++) {
+                labels[i] = (byte) (i % 10);
+            }
+            writeIdx(dir.resolve(train ? TRAIN_IMAGES : TEST_IMAGES), 0x803, new int[] {n, side, side}, images);
+            writeIdx(dir.resolve(train ? TRAIN_LABELS : TEST_LABELS), 0x801, new int[] {n}, labels);
+        }
+        return dir;
+    }
+
     /** Writes a gzip IDX file: magic, dimensions, then the data bytes. */
     public static void writeIdx(Path file, int magic, int[] dims, byte[] data) throws IOException {
         try (OutputStream raw = Files.newOutputStream(file);
