@@ -26,7 +26,63 @@ class SyncBnTrainingTest {
     @TempDir
     Path tmp;
 
+    /**
+     * A user's residual graph written by plain DL4J (its own BatchNormalization layers, [N, 1, 28, 28]
+     * inputs): SyncBN at W = 2 x 32 through the CLI equals DL4J's BN at W = 1 x 64.
+     */
+    @Test
+    void aUsersComputationGraphFromAJsonFileTrainsExactlyThroughTheCli() throws Exception {
+        org.deeplearning4j.nn.conf.ComputationGraphConfiguration conf =
+                new org.deeplearning4j.nn.conf.NeuralNetConfiguration.Builder().seed(9)
+                        .convolutionMode(org.deeplearning4j.nn.conf.ConvolutionMode.Same).graphBuilder()
+                        .addInputs("in").setInputTypes(org.deeplearning4j.nn.conf.inputs.InputType.convolutional(28, 28, 1))
+                        .addLayer("stem", conv(4, 2), "in")
+                        .addLayer("stem_bn", new org.deeplearning4j.nn.conf.layers.BatchNormalization.Builder().build(), "stem")
+                        .addLayer("c1", conv(4, 1), "stem_bn")
+                        .addLayer("c1_bn", new org.deeplearning4j.nn.conf.layers.BatchNormalization.Builder().build(), "c1")
+                        .addVertex("add", new org.deeplearning4j.nn.conf.graph.ElementWiseVertex(
+                                org.deeplearning4j.nn.conf.graph.ElementWiseVertex.Op.Add), "c1_bn", "stem_bn")
+                        .addLayer("add_bn", new org.deeplearning4j.nn.conf.layers.BatchNormalization.Builder().build(), "add")
+                        .addLayer("pool", new org.deeplearning4j.nn.conf.layers.GlobalPoolingLayer.Builder(
+                                org.deeplearning4j.nn.conf.layers.PoolingType.AVG).build(), "add_bn")
+                        .addLayer("dense", new org.deeplearning4j.nn.conf.layers.DenseLayer.Builder().nOut(8)
+                                .activation(org.nd4j.linalg.activations.Activation.TANH).build(), "pool")
+                        .addLayer("dense_bn", new org.deeplearning4j.nn.conf.layers.BatchNormalization.Builder().build(), "dense")
+                        .addLayer("out", new org.deeplearning4j.nn.conf.layers.OutputLayer.Builder(
+                                org.nd4j.linalg.lossfunctions.LossFunctions.LossFunction.MCXENT).nOut(10)
+                                .activation(org.nd4j.linalg.activations.Activation.SOFTMAX).build(), "dense_bn")
+                        .setOutputs("out").build();
+        Path json = tmp.resolve("graph.json");
+        java.nio.file.Files.writeString(json, conf.toJson());
+        String[] file = {"model.type=file", "model.file=\"" + json + "\"", "data.maxTrainExamples=256"};
+        double[] one = graphParams(run("g1", concat(file, "bn.mode=local", "train.workers=1", "train.batchPerWorker=64")));
+        double[] two = graphParams(run("g2", concat(file, "bn.mode=sync", "train.workers=2", "train.batchPerWorker=32")));
+        assertTrue(maxAbsDiff(one, two) <= 1e-9, "graph: sync W=2x32 vs DL4J's BN at W=1x64: " + maxAbsDiff(one, two));
+        double[] local = graphParams(run("g3", concat(file, "bn.mode=local", "train.workers=2", "train.batchPerWorker=32")));
+        assertTrue(maxAbsDiff(one, local) > 1e-4, "local BN should differ: " + maxAbsDiff(one, local));
+    }
+
+    private static org.deeplearning4j.nn.conf.layers.ConvolutionLayer conv(int channels, int stride) {
+        return new org.deeplearning4j.nn.conf.layers.ConvolutionLayer.Builder(3, 3).stride(stride, stride).nOut(channels)
+                .activation(org.nd4j.linalg.activations.Activation.IDENTITY).build();
+    }
+
+    private static String[] concat(String[] a, String... b) {
+        String[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
+    }
+
+    private double[] graphParams(Path out) throws Exception {
+        return ModelSerializer.restoreComputationGraph(out.resolve("model.zip").toFile(), false).params().toDoubleVector();
+    }
+
     private double[] train(String name, String... sets) throws Exception {
+        return ModelSerializer.restoreMultiLayerNetwork(run(name, sets).resolve("model.zip").toFile(), false)
+                .params().toDoubleVector();
+    }
+
+    private Path run(String name, String... sets) throws Exception {
         TestSpark.context();
         Path out = tmp.resolve(name);
         List<String> argv = new ArrayList<>(List.of("train",
@@ -45,8 +101,7 @@ class SyncBnTrainingTest {
         int code = Main.run(argv.toArray(String[]::new), new PrintStream(new ByteArrayOutputStream()),
                 new PrintStream(err, true, StandardCharsets.UTF_8));
         assertEquals(0, code, err.toString(StandardCharsets.UTF_8));
-        MultiLayerNetwork net = ModelSerializer.restoreMultiLayerNetwork(out.resolve("model.zip").toFile(), false);
-        return net.params().toDoubleVector();
+        return out;
     }
 
     private static double maxAbsDiff(double[] a, double[] b) {
