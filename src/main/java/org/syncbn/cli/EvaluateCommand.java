@@ -109,6 +109,8 @@ final class EvaluateCommand {
             }
             test = test.subset(first);
         }
+        net = org.syncbn.model.JobNetworks.forScoring(net,
+                org.syncbn.model.ModelInput.of(spec.data(), test.featureSize(), test.labelSize()), "model " + model);
         int width = net.inputSize();
         if (test.featureSize() != width) {
             throw new SpecException("data " + spec.data().dir() + ": examples have " + test.featureSize()

@@ -55,15 +55,15 @@ final class PreciseBnCommand {
         }
         long examples = examples(args.option("--examples"));
         Path modelFile = Path.of(args.positionals().get(0));
-        Network net = org.syncbn.store.ModelExport.open(modelFile);
-        if (net.batchNorms().isEmpty()) {
+        Network stored = org.syncbn.store.ModelExport.open(modelFile);
+        if (stored.batchNorms().isEmpty()) {
             throw new SpecException("model file " + modelFile + " has no BatchNormalization layer: nothing to recompute");
         }
         List<String> sets = new ArrayList<>(args.sets());
         if (args.option("--data") != null) {
             sets.add("data.dir=\"" + args.option("--data").replace("\\", "\\\\").replace("\"", "\\\"") + "\"");
         }
-        sets.add("data.numClasses=" + net.outputSize());
+        sets.add("data.numClasses=" + stored.outputSize());
         JobSpec spec = JobSpecLoader.load(null, sets);
         String target = args.option("--out") != null ? args.option("--out")
                 : modelFile.toAbsolutePath().resolveSibling("model-precise.zip").toString();
@@ -76,6 +76,10 @@ final class PreciseBnCommand {
             JavaRDD<Shard> test = source.test(spark.context(), workers, spec.data().maxTestExamples());
             try {
                 int threads = Math.max(1, Runtime.getRuntime().availableProcessors() / workers);
+                org.syncbn.data.ShardInfo info = org.syncbn.data.ShardInfo.of(train);
+                Network net = org.syncbn.model.JobNetworks.forScoring(stored,
+                        org.syncbn.model.ModelInput.of(spec.data(), info.featureSize(), info.labelSize()),
+                        "model file " + modelFile);
                 org.syncbn.network.Blueprint blueprint = net.blueprint();
                 EvalResult ema = Evaluator.evaluate(spark.context(), test, runId, blueprint, net.params(), threads);
                 long t0 = System.nanoTime();

@@ -62,6 +62,18 @@ public final class JobNetworks {
         return shaped;
     }
 
+    /**
+     * A stored network ready to score {@code input}: as its zip records, else in the layout it takes
+     * (a zip written elsewhere records none).
+     */
+    public static Network forScoring(Network loaded, ModelInput input, String what) {
+        if (loaded.inputLayout().isImage()) {
+            return loaded;
+        }
+        return loaded.withInputLayout(InputLayouts.detect(loaded, input.features(), input.channels(), input.height(),
+                input.width(), what));
+    }
+
     /** The job's keys on top of a configuration the job did not build; a zip's parameters copied in by name. */
     private static Network fromConfiguration(Object conf, Network zip, JobSpec spec, int stepsPerEpoch, String what,
                                              boolean useLogStd) {

@@ -45,7 +45,7 @@ final class GraphNetwork implements Network {
     }
 
     static GraphNetwork read(File zip, boolean withUpdater) throws IOException {
-        return new GraphNetwork(ModelSerializer.restoreComputationGraph(zip, withUpdater), InputLayout.FLAT);
+        return new GraphNetwork(ModelSerializer.restoreComputationGraph(zip, withUpdater), NetworkJson.readLayout(zip));
     }
 
     @Override
@@ -221,5 +221,6 @@ final class GraphNetwork implements Network {
     @Override
     public void write(File zip, boolean withUpdater) throws IOException {
         ModelSerializer.writeModel(graph, zip, withUpdater);
+        NetworkJson.writeLayout(zip, input);
     }
 }

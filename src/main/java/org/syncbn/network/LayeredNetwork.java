@@ -38,7 +38,7 @@ final class LayeredNetwork implements Network {
     }
 
     static LayeredNetwork read(File zip, boolean withUpdater) throws IOException {
-        return new LayeredNetwork(ModelSerializer.restoreMultiLayerNetwork(zip, withUpdater), InputLayout.FLAT);
+        return new LayeredNetwork(ModelSerializer.restoreMultiLayerNetwork(zip, withUpdater), NetworkJson.readLayout(zip));
     }
 
     @Override
@@ -179,5 +179,6 @@ final class LayeredNetwork implements Network {
     @Override
     public void write(File zip, boolean withUpdater) throws IOException {
         ModelSerializer.writeModel(net, zip, withUpdater);
+        NetworkJson.writeLayout(zip, input);
     }
 }

@@ -135,7 +135,10 @@ public interface Network {
     /** Outputs per example: the number of classes. */
     int outputSize();
 
-    /** Writes a DL4J model zip ({@code ModelSerializer}), with the updater state when {@code withUpdater}. */
+    /**
+     * Writes a DL4J model zip ({@code ModelSerializer}), with the updater state when {@code withUpdater};
+     * an image input layout is recorded in one extra entry, which {@link #read} restores.
+     */
     void write(File zip, boolean withUpdater) throws IOException;
 
     /** The BatchNorm layers (DL4J's and the synchronized ones), in forward order. */

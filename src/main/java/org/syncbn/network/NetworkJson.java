@@ -10,10 +10,15 @@ import java.nio.charset.StandardCharsets;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipFile;
 
-/** Which kind of DL4J network a configuration JSON or a model zip holds. */
+/**
+ * Which kind of DL4J network a configuration JSON or a model zip holds, and the one entry this project
+ * adds to a model zip: how the network takes its input ({@link InputLayout}, as JSON; plain DL4J
+ * ignores the entry).
+ */
 final class NetworkJson {
     /** The entry of a ModelSerializer zip that holds the configuration. */
     static final String CONFIGURATION_ENTRY = "configuration.json";
+    static final String LAYOUT_ENTRY = "syncbn-input-layout.json";
     private static final ObjectMapper MAPPER = new ObjectMapper();
 
     private NetworkJson() {
@@ -26,6 +31,35 @@ final class NetworkJson {
             return root != null && root.has("vertices") && !root.has("confs");
         } catch (IOException e) {
             throw new IllegalArgumentException("not a JSON document: " + e.getMessage(), e);
+        }
+    }
+
+    /** Adds the layout entry to a model zip (an image layout only: flat is what a zip without it means). */
+    static void writeLayout(File zip, InputLayout layout) throws IOException {
+        if (!layout.isImage()) {
+            return;
+        }
+        String json = MAPPER.writeValueAsString(java.util.Map.of("kind", layout.kind().name(),
+                "channels", layout.channels(), "height", layout.height(), "width", layout.width()));
+        try (java.nio.file.FileSystem fs = java.nio.file.FileSystems.newFileSystem(zip.toPath())) {
+            java.nio.file.Files.writeString(fs.getPath(LAYOUT_ENTRY), json, StandardCharsets.UTF_8);
+        }
+    }
+
+    /** The layout a model zip records; flat when it records none (any zip not written by this project). */
+    static InputLayout readLayout(File zip) throws IOException {
+        try (ZipFile z = new ZipFile(zip)) {
+            ZipEntry e = z.getEntry(LAYOUT_ENTRY);
+            if (e == null) {
+                return InputLayout.FLAT;
+            }
+            try (InputStream in = z.getInputStream(e)) {
+                JsonNode n = MAPPER.readTree(in);
+                return InputLayout.image(InputLayout.Kind.valueOf(n.path("kind").asText()), n.path("channels").asInt(),
+                        n.path("height").asInt(), n.path("width").asInt());
+            } catch (RuntimeException bad) {
+                throw new IOException(LAYOUT_ENTRY + " is not an input layout: " + bad.getMessage(), bad);
+            }
         }
     }
 

@@ -7,7 +7,8 @@ import org.syncbn.config.JobSpec;
 import org.syncbn.config.JobSpecLoader;
 import org.syncbn.eval.EvalResult;
 import org.syncbn.eval.Evaluator;
-import org.syncbn.model.NetworkFactory;
+import org.syncbn.model.JobNetworks;
+import org.syncbn.model.ModelInput;
 import org.syncbn.registry.CurrentPointer;
 import org.syncbn.registry.Decision;
 import org.syncbn.registry.ModelLock;
@@ -140,7 +141,8 @@ public final class Retrain {
                                        Network parentNet, PrintStream log) {
         if (parentNet != null) {
             // fail on an architecture change before training, not after
-            Network probe = NetworkFactory.network(spec, data.features(), 1);
+            Network probe = JobNetworks.build(spec, ModelInput.of(spec.data(), data.features(), data.classes()), 1,
+                    sc::hadoopConfiguration);
             WarmStart.check(probe, parentNet, model.version(parent).describe(RegisteredModel.MODEL));
         }
         log.println("retrain: training v" + version + (parentNet == null ? " from scratch" : " warm-started from v"

@@ -212,21 +212,12 @@ public final class TrainingRun {
             throw new SpecException("training examples have " + info.labelSize() + " classes, data.numClasses = "
                     + spec.data().numClasses());
         }
-        Network network = JobNetworks.build(spec, modelInput(spec, info), plan.stepsPerEpoch(), sc::hadoopConfiguration);
+        Network network = JobNetworks.build(spec, ModelInput.of(spec.data(), info.featureSize(), info.labelSize()),
+                plan.stepsPerEpoch(), sc::hadoopConfiguration);
         if (warmStart != null) {
             WarmStart.apply(network, warmStart, warmStartName);
         }
         return network;
-    }
-
-    /** What the data gives the network: flat features, or images where the data are images. */
-    static ModelInput modelInput(JobSpec spec, ShardInfo info) {
-        int f = info.featureSize();
-        int side = (int) Math.round(Math.sqrt(f));
-        if (spec.data().format() == JobSpec.DataFormat.IDX && side * side == f) {
-            return ModelInput.image(1, side, side, info.labelSize());
-        }
-        return ModelInput.flat(f, info.labelSize());
     }
 
     /**
