@@ -57,6 +57,7 @@ public final class SyncBnClassifier extends Estimator<SyncBnClassificationModel>
     private final Param<String> probabilityCol;
     private final IntParam numClasses;
     private final Param<String> modelType;
+    private final Param<String> modelFile;
     private final IntArrayParam hiddenLayers;
     private final IntArrayParam convChannels;
     private final IntParam convKernel;
@@ -86,6 +87,9 @@ public final class SyncBnClassifier extends Estimator<SyncBnClassificationModel>
                 ParamValidators.gtEq(0));
         this.modelType = new Param<>(this, "modelType", "network family: " + String.join(" | ", keys(JobSpec.ModelType.class)),
                 ParamValidators.inArray(keys(JobSpec.ModelType.class)));
+        this.modelFile = new Param<>(this, "modelFile",
+                "modelType = file: a DL4J configuration JSON or model zip (local path or Hadoop URI); any network"
+                        + " of one input and one output, MultiLayerNetwork or ComputationGraph");
         this.hiddenLayers = new IntArrayParam(this, "hiddenLayers",
                 "widths of the hidden dense layers, each followed by BatchNorm and the activation");
         this.convChannels = new IntArrayParam(this, "convChannels",
@@ -119,6 +123,7 @@ public final class SyncBnClassifier extends Estimator<SyncBnClassificationModel>
         setDefault(probabilityCol, "probability");
         setDefault(numClasses, 0);
         setDefault(modelType, "mlp");
+        setDefault(modelFile, "");
         setDefault(hiddenLayers, new int[] {64});
         setDefault(convChannels, new int[] {32, 64});
         setDefault(convKernel, 3);
@@ -153,6 +158,7 @@ public final class SyncBnClassifier extends Estimator<SyncBnClassificationModel>
     public Param<String> probabilityCol() { return probabilityCol; }
     public IntParam numClasses() { return numClasses; }
     public Param<String> modelType() { return modelType; }
+    public Param<String> modelFile() { return modelFile; }
     public IntArrayParam hiddenLayers() { return hiddenLayers; }
     public IntArrayParam convChannels() { return convChannels; }
     public IntParam convKernel() { return convKernel; }
@@ -175,6 +181,7 @@ public final class SyncBnClassifier extends Estimator<SyncBnClassificationModel>
     public String getProbabilityCol() { return getOrDefault(probabilityCol); }
     public int getNumClasses() { return (Integer) getOrDefault(numClasses); }
     public String getModelType() { return getOrDefault(modelType); }
+    public String getModelFile() { return getOrDefault(modelFile); }
     public int[] getHiddenLayers() { return getOrDefault(hiddenLayers); }
     public int[] getConvChannels() { return getOrDefault(convChannels); }
     public int getConvKernel() { return (Integer) getOrDefault(convKernel); }
@@ -197,6 +204,7 @@ public final class SyncBnClassifier extends Estimator<SyncBnClassificationModel>
     public SyncBnClassifier setProbabilityCol(String v) { set(probabilityCol, v); return this; }
     public SyncBnClassifier setNumClasses(int v) { set(numClasses, v); return this; }
     public SyncBnClassifier setModelType(String v) { set(modelType, v); return this; }
+    public SyncBnClassifier setModelFile(String v) { set(modelFile, v); return this; }
     public SyncBnClassifier setHiddenLayers(int... v) { set(hiddenLayers, v); return this; }
     public SyncBnClassifier setConvChannels(int... v) { set(convChannels, v); return this; }
     public SyncBnClassifier setConvKernel(int v) { set(convKernel, v); return this; }
@@ -252,6 +260,7 @@ public final class SyncBnClassifier extends Estimator<SyncBnClassificationModel>
         keys.put("dtype", getDtype());
         keys.put("data.numClasses", classes);
         keys.put("model.type", getModelType());
+        keys.put("model.file", getModelFile());
         keys.put("model.hidden", list(getHiddenLayers()));
         keys.put("model.convChannels", list(getConvChannels()));
         keys.put("model.convKernel", getConvKernel());
