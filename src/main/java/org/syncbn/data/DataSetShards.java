@@ -11,15 +11,43 @@ import java.util.Comparator;
 import java.util.List;
 
 /**
- * Shards an RDD of DL4J DataSets by the same rule as file data: the i-th example (in RDD order)
- * goes to worker i mod W. Features and labels are flattened per example.
+ * Shards an RDD of DL4J DataSets (or MultiDataSets) by the same rule as file data: the i-th example
+ * (in RDD order) goes to worker i mod W. Features and labels are flattened per example (a
+ * MultiDataSet's arrays one after another), so the same plan, minibatches and merge serve both.
  */
 public final class DataSetShards {
     private DataSetShards() {
     }
 
     public static JavaRDD<Shard> of(JavaRDD<DataSet> data, int workers) {
-        return data.flatMap(ds -> ds.asList().iterator())
+        return shard(data.flatMap(ds -> ds.asList().iterator()), workers);
+    }
+
+    /** {@link #of} for MultiDataSets: one example's feature arrays concatenated, and its label arrays. */
+    public static JavaRDD<Shard> ofMulti(JavaRDD<org.nd4j.linalg.dataset.api.MultiDataSet> data, int workers) {
+        return shard(data.flatMap(mds -> {
+            if (mds.getFeaturesMaskArrays() != null || mds.getLabelsMaskArrays() != null) {
+                throw new IllegalArgumentException("MultiDataSets with mask arrays are not supported");
+            }
+            List<DataSet> flat = new ArrayList<>();
+            for (org.nd4j.linalg.dataset.api.MultiDataSet one : ((org.nd4j.linalg.dataset.MultiDataSet) mds).asList()) {
+                flat.add(new DataSet(concat(one.getFeatures()), concat(one.getLabels())));
+            }
+            return flat.iterator();
+        }), workers);
+    }
+
+    /** One example's arrays flattened in C order and put one after another: a [1, total] row. */
+    private static org.nd4j.linalg.api.ndarray.INDArray concat(org.nd4j.linalg.api.ndarray.INDArray[] arrays) {
+        org.nd4j.linalg.api.ndarray.INDArray[] rows = new org.nd4j.linalg.api.ndarray.INDArray[arrays.length];
+        for (int i = 0; i < arrays.length; i++) {
+            rows[i] = arrays[i].dup('c').reshape('c', 1, arrays[i].length());
+        }
+        return org.nd4j.linalg.factory.Nd4j.hstack(rows);
+    }
+
+    private static JavaRDD<Shard> shard(JavaRDD<DataSet> examples, int workers) {
+        return examples
                 .zipWithIndex()
                 .mapToPair(t -> new Tuple2<>(t._2(), t._1()))
                 .partitionBy(new ModPartitioner(workers))
@@ -46,8 +74,8 @@ public final class DataSetShards {
                 throw new IllegalArgumentException("example " + rows.get(i)._1() + " has " + ds.getFeatures().length()
                         + " features and " + ds.getLabels().length() + " labels, the first one " + f + " and " + l);
             }
-            System.arraycopy(ds.getFeatures().toDoubleVector(), 0, features, i * f, f);
-            System.arraycopy(ds.getLabels().toDoubleVector(), 0, labels, i * l, l);
+            System.arraycopy(ds.getFeatures().dup('c').data().asDouble(), 0, features, i * f, f);   // any rank, C order
+            System.arraycopy(ds.getLabels().dup('c').data().asDouble(), 0, labels, i * l, l);
         }
         return new DenseExamples(rows.size(), f, l, features, labels);
     }

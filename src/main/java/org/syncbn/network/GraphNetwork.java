@@ -32,16 +32,22 @@ import java.util.Map;
 final class GraphNetwork implements Network {
     private final ComputationGraph graph;
     private final InputLayout input;
+    private final MultiIo multi;   // null: one input and one output
 
     GraphNetwork(ComputationGraph graph, InputLayout input) {
-        this.graph = graph;
-        this.input = input;
+        this(graph, input, null);
     }
 
-    static GraphNetwork fromJson(String json, InputLayout input) {
+    private GraphNetwork(ComputationGraph graph, InputLayout input, MultiIo multi) {
+        this.graph = graph;
+        this.input = input;
+        this.multi = multi;
+    }
+
+    static GraphNetwork fromJson(String json, InputLayout input, MultiIo multi) {
         ComputationGraph graph = new ComputationGraph(ComputationGraphConfiguration.fromJson(json));
         graph.init();
-        return new GraphNetwork(graph, input);
+        return new GraphNetwork(graph, input, multi);
     }
 
     static GraphNetwork read(File zip, boolean withUpdater) throws IOException {
@@ -65,7 +71,17 @@ final class GraphNetwork implements Network {
 
     @Override
     public Network withInputLayout(InputLayout layout) {
-        return new GraphNetwork(graph, layout);
+        return new GraphNetwork(graph, layout, multi);
+    }
+
+    @Override
+    public MultiIo multiIo() {
+        return multi;
+    }
+
+    @Override
+    public Network withMultiIo(MultiIo io) {
+        return new GraphNetwork(graph, input, io);
     }
 
     @Override
@@ -106,6 +122,10 @@ final class GraphNetwork implements Network {
 
     @Override
     public void fit(DataSet batch) {
+        if (multi != null) {
+            graph.fit(multi.split(batch));
+            return;
+        }
         graph.fit(new DataSet(input.apply(batch.getFeatures()), batch.getLabels()));
     }
 
@@ -177,7 +197,7 @@ final class GraphNetwork implements Network {
         if (graph.getUpdater(false) != null && graph.getUpdater(false).getStateViewArray() != null) {
             to.getUpdater(true).getStateViewArray().assign(graph.getUpdater(false).getStateViewArray());
         }
-        return new GraphNetwork(to, input);
+        return new GraphNetwork(to, input, multi);
     }
 
     @Override

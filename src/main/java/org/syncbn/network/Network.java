@@ -43,7 +43,12 @@ public interface Network {
 
     /** {@link #fromJson(String)}, taking its inputs in {@code layout}. */
     static Network fromJson(String configurationJson, InputLayout layout) {
-        return NetworkJson.isGraph(configurationJson) ? GraphNetwork.fromJson(configurationJson, layout)
+        return fromJson(configurationJson, layout, null);
+    }
+
+    /** {@link #fromJson(String, InputLayout)}, for a graph of several inputs or outputs when {@code multi} is given. */
+    static Network fromJson(String configurationJson, InputLayout layout, MultiIo multi) {
+        return NetworkJson.isGraph(configurationJson) ? GraphNetwork.fromJson(configurationJson, layout, multi)
                 : LayeredNetwork.fromJson(configurationJson, layout);
     }
 
@@ -79,7 +84,17 @@ public interface Network {
 
     /** What a worker needs to build this network: its configuration and input layout. */
     default Blueprint blueprint() {
-        return new Blueprint(configurationJson(), inputLayout());
+        return new Blueprint(configurationJson(), inputLayout(), multiIo());
+    }
+
+    /** How a graph of several inputs or outputs splits flat examples, or null (one input, one output). */
+    default MultiIo multiIo() {
+        return null;
+    }
+
+    /** This graph taking flat examples split as {@code io} says ({@link #fit} only). */
+    default Network withMultiIo(MultiIo io) {
+        throw new UnsupportedOperationException("only a ComputationGraph has several inputs or outputs");
     }
 
     /** DL4J's parameters by name ("layer_param"): what survives reordering a graph's definition. */

@@ -21,6 +21,8 @@ import org.syncbn.data.DataSetShards;
 import org.syncbn.data.Shard;
 import org.syncbn.config.JobSpec;
 import org.syncbn.config.JobSpecLoader;
+import org.syncbn.network.InputLayout;
+import org.syncbn.network.MultiIo;
 import org.syncbn.network.Network;
 import org.syncbn.store.Json;
 
@@ -34,9 +36,10 @@ import java.util.Map;
  * workers, K steps per round and the exact merge of parameters, updater state and BN running
  * statistics. Example i of the RDD goes to worker i mod W.
  *
- * <p>Supported: MultiLayerNetwork with {@code fit(JavaRDD<DataSet>)}. Not supported (each throws
- * with the reason): ComputationGraph, path-based fitting, dl4j-spark's worker hooks, listeners
- * and training stats, which live inside dl4j-spark's own worker model that this master replaces.
+ * <p>Supported: {@code SparkDl4jMultiLayer.fit(JavaRDD<DataSet>)}, {@code SparkComputationGraph.fit(JavaRDD<DataSet>)}
+ * and, for graphs of several inputs or outputs, {@code fitMultiDataSet(JavaRDD<MultiDataSet>)} (no mask
+ * arrays). Not supported (each throws with the reason): path-based fitting, dl4j-spark's worker hooks,
+ * listeners and training stats, which live inside dl4j-spark's own worker model that this master replaces.
  */
 public final class SyncBnTrainingMaster implements TrainingMaster<TrainingResult, TrainingWorker<TrainingResult>> {
     private final int workers;
@@ -142,10 +145,40 @@ public final class SyncBnTrainingMaster implements TrainingMaster<TrainingResult
 
     @Override
     public void executeTraining(SparkDl4jMultiLayer network, JavaRDD<DataSet> trainingData) {
-        JavaRDD<Shard> shards = DataSetShards.of(trainingData, workers);
+        train(network.getSparkContext(), Network.of(network.getNetwork()), trainingData);
+    }
+
+    @Override
+    public void executeTraining(SparkComputationGraph graph, JavaRDD<DataSet> trainingData) {
+        train(graph.getSparkContext(), Network.of(graph.getNetwork()), trainingData);
+    }
+
+    /** Several inputs or outputs: each example's arrays travel flat and are split again for the graph. */
+    @Override
+    public void executeTrainingMDS(SparkComputationGraph graph, JavaRDD<MultiDataSet> trainingData) {
+        MultiIo io = MultiIo.of(trainingData.first());
+        JavaRDD<Shard> shards = DataSetShards.ofMulti(trainingData, workers);
         try {
-            TrainingRun.of(network.getSparkContext(), spec()).onShards(shards)
-                    .continuing(Network.of(network.getNetwork())).run();
+            TrainingRun.of(graph.getSparkContext(), spec()).onShards(shards)
+                    .continuing(Network.of(graph.getNetwork()).withMultiIo(io)).run();
+        } finally {
+            shards.unpersist(false);
+        }
+    }
+
+    /** One epoch of {@code network} itself on {@code data}, which holds examples in the network's own input shape. */
+    private void train(JavaSparkContext sc, Network network, JavaRDD<DataSet> data) {
+        long[] shape = data.first().getFeatures().shape();
+        InputLayout layout = switch (shape.length) {
+            case 2 -> InputLayout.FLAT;
+            // flattened per example in C order, so reshaping to the example's own shape restores it exactly
+            case 4 -> InputLayout.image(InputLayout.Kind.NCHW, (int) shape[1], (int) shape[2], (int) shape[3]);
+            default -> throw new IllegalArgumentException("SyncBnTrainingMaster trains on features of rank 2 or 4,"
+                    + " got shape " + java.util.Arrays.toString(shape));
+        };
+        JavaRDD<Shard> shards = DataSetShards.of(data, workers);
+        try {
+            TrainingRun.of(sc, spec()).onShards(shards).continuing(network.withInputLayout(layout)).run();
         } finally {
             shards.unpersist(false);
         }
@@ -202,16 +235,6 @@ public final class SyncBnTrainingMaster implements TrainingMaster<TrainingResult
     @Override
     public boolean deleteTempFiles(SparkContext sc) {
         return true;
-    }
-
-    @Override
-    public void executeTraining(SparkComputationGraph graph, JavaRDD<DataSet> trainingData) {
-        throw unsupported("ComputationGraph training");
-    }
-
-    @Override
-    public void executeTrainingMDS(SparkComputationGraph graph, JavaRDD<MultiDataSet> trainingData) {
-        throw unsupported("ComputationGraph training");
     }
 
     @Override

@@ -88,6 +88,118 @@ class SyncBnTrainingMasterTest {
         org.junit.jupiter.api.Assertions.assertTrue(max <= 1e-9, "max abs difference " + max);
     }
 
+    /** A residual graph taking [N, 1, 28, 28] images, with BN in the stem, the branch and after the add. */
+    private static org.deeplearning4j.nn.conf.ComputationGraphConfiguration imageGraph() {
+        return new org.deeplearning4j.nn.conf.NeuralNetConfiguration.Builder().seed(4)
+                .dataType(DataType.DOUBLE).updater(new org.nd4j.linalg.learning.config.Sgd(0.1))
+                .convolutionMode(org.deeplearning4j.nn.conf.ConvolutionMode.Same).graphBuilder()
+                .addInputs("in").setInputTypes(org.deeplearning4j.nn.conf.inputs.InputType.convolutional(28, 28, 1))
+                .addLayer("c", new org.deeplearning4j.nn.conf.layers.ConvolutionLayer.Builder(3, 3).stride(2, 2).nOut(3)
+                        .activation(org.nd4j.linalg.activations.Activation.IDENTITY).build(), "in")
+                .addLayer("c_bn", new org.deeplearning4j.nn.conf.layers.BatchNormalization.Builder().build(), "c")
+                .addLayer("b", new org.deeplearning4j.nn.conf.layers.ConvolutionLayer.Builder(3, 3).nOut(3)
+                        .activation(org.nd4j.linalg.activations.Activation.IDENTITY).build(), "c_bn")
+                .addLayer("b_bn", new org.deeplearning4j.nn.conf.layers.BatchNormalization.Builder().build(), "b")
+                .addVertex("add", new org.deeplearning4j.nn.conf.graph.ElementWiseVertex(
+                        org.deeplearning4j.nn.conf.graph.ElementWiseVertex.Op.Add), "b_bn", "c_bn")
+                .addLayer("add_bn", new org.deeplearning4j.nn.conf.layers.BatchNormalization.Builder().build(), "add")
+                .addLayer("pool", new org.deeplearning4j.nn.conf.layers.GlobalPoolingLayer.Builder(
+                        org.deeplearning4j.nn.conf.layers.PoolingType.AVG).build(), "add_bn")
+                .addLayer("out", new org.deeplearning4j.nn.conf.layers.OutputLayer.Builder(
+                        org.nd4j.linalg.lossfunctions.LossFunctions.LossFunction.MCXENT).nOut(10)
+                        .activation(org.nd4j.linalg.activations.Activation.SOFTMAX).build(), "pool")
+                .setOutputs("out").build();
+    }
+
+    private static double maxDiff(double[] a, double[] b) {
+        double max = 0;
+        for (int i = 0; i < a.length; i++) {
+            max = Math.max(max, Math.abs(a[i] - b[i]));
+        }
+        return max;
+    }
+
+    private static List<DataSet> imageRows(int n) {
+        JobSpec spec = JobSpecLoader.load(null, List.of("data.dir=\"" + TestSpark.fashionMnistDir() + "\""));
+        Examples train = new IdxDataSource(spec.data()).train();
+        List<DataSet> rows = new ArrayList<>();
+        for (int from = 0; from < n; from += 4) {
+            DataSet d = Batches.of(train, new int[] {from, from + 1, from + 2, from + 3}, DataType.DOUBLE);
+            rows.add(new DataSet(d.getFeatures().reshape(4, 1, 28, 28), d.getLabels()));
+        }
+        return rows;
+    }
+
+    @Test
+    void aGraphThroughSparkComputationGraphEqualsPlainDl4jOnTheGlobalBatch() {
+        List<DataSet> rows = imageRows(128);
+        SyncBnTrainingMaster master = new SyncBnTrainingMaster.Builder(2, 16).stepsPerRound(1).shuffle(false).build();
+        org.deeplearning4j.spark.impl.graph.SparkComputationGraph spark =
+                new org.deeplearning4j.spark.impl.graph.SparkComputationGraph(TestSpark.context(),
+                        org.syncbn.bn.BnConversion.toSync(imageGraph(), 0), master);
+        org.deeplearning4j.nn.graph.ComputationGraph fitted = spark.fit(TestSpark.context().parallelize(rows, 2));
+
+        org.deeplearning4j.nn.graph.ComputationGraph plain = new org.deeplearning4j.nn.graph.ComputationGraph(imageGraph());
+        plain.init();
+        for (int from = 0; from < 128; from += 32) {
+            plain.fit(DataSet.merge(rows.subList(from / 4, from / 4 + 8)));
+        }
+        double max = maxDiff(plain.params().toDoubleVector(), fitted.params().toDoubleVector());
+        org.junit.jupiter.api.Assertions.assertTrue(max <= 1e-9, "max abs difference " + max);
+        assertEquals(1, fitted.getConfiguration().getEpochCount());
+    }
+
+    /** Two inputs (an image and a plain vector) and two outputs, BN on both branches and after their merge. */
+    private static org.deeplearning4j.nn.conf.ComputationGraphConfiguration twoInTwoOut() {
+        return new org.deeplearning4j.nn.conf.NeuralNetConfiguration.Builder().seed(6)
+                .dataType(DataType.DOUBLE).updater(new org.nd4j.linalg.learning.config.Sgd(0.1)).graphBuilder()
+                .addInputs("img", "vec")
+                .setInputTypes(org.deeplearning4j.nn.conf.inputs.InputType.convolutional(28, 28, 1),
+                        org.deeplearning4j.nn.conf.inputs.InputType.feedForward(5))
+                .addLayer("c", new org.deeplearning4j.nn.conf.layers.ConvolutionLayer.Builder(5, 5).stride(4, 4).nOut(2)
+                        .activation(org.nd4j.linalg.activations.Activation.IDENTITY).build(), "img")
+                .addLayer("c_bn", new org.deeplearning4j.nn.conf.layers.BatchNormalization.Builder().build(), "c")
+                .addLayer("pool", new org.deeplearning4j.nn.conf.layers.GlobalPoolingLayer.Builder(
+                        org.deeplearning4j.nn.conf.layers.PoolingType.AVG).build(), "c_bn")
+                .addLayer("v", new org.deeplearning4j.nn.conf.layers.DenseLayer.Builder().nOut(2)
+                        .activation(org.nd4j.linalg.activations.Activation.IDENTITY).build(), "vec")
+                .addLayer("v_bn", new org.deeplearning4j.nn.conf.layers.BatchNormalization.Builder().build(), "v")
+                .addVertex("merge", new org.deeplearning4j.nn.conf.graph.MergeVertex(), "pool", "v_bn")
+                .addLayer("m_bn", new org.deeplearning4j.nn.conf.layers.BatchNormalization.Builder().build(), "merge")
+                .addLayer("class", new org.deeplearning4j.nn.conf.layers.OutputLayer.Builder(
+                        org.nd4j.linalg.lossfunctions.LossFunctions.LossFunction.MCXENT).nOut(10)
+                        .activation(org.nd4j.linalg.activations.Activation.SOFTMAX).build(), "m_bn")
+                .addLayer("score", new org.deeplearning4j.nn.conf.layers.OutputLayer.Builder(
+                        org.nd4j.linalg.lossfunctions.LossFunctions.LossFunction.MSE).nOut(1)
+                        .activation(org.nd4j.linalg.activations.Activation.IDENTITY).build(), "m_bn")
+                .setOutputs("class", "score").build();
+    }
+
+    @Test
+    void aGraphOfTwoInputsAndTwoOutputsThroughFitMultiDataSetEqualsPlainDl4j() {
+        java.util.Random rnd = new java.util.Random(8);
+        List<org.nd4j.linalg.dataset.api.MultiDataSet> rows = new ArrayList<>();
+        for (DataSet d : imageRows(96)) {
+            org.nd4j.linalg.api.ndarray.INDArray vec = org.nd4j.linalg.factory.Nd4j.rand(DataType.DOUBLE, 4, 5);
+            org.nd4j.linalg.api.ndarray.INDArray target = org.nd4j.linalg.factory.Nd4j.rand(DataType.DOUBLE, 4, 1);
+            rows.add(new org.nd4j.linalg.dataset.MultiDataSet(new org.nd4j.linalg.api.ndarray.INDArray[] {d.getFeatures(), vec},
+                    new org.nd4j.linalg.api.ndarray.INDArray[] {d.getLabels(), target.muli(rnd.nextDouble() + 1)}));
+        }
+        SyncBnTrainingMaster master = new SyncBnTrainingMaster.Builder(3, 8).stepsPerRound(1).shuffle(false).build();
+        org.deeplearning4j.spark.impl.graph.SparkComputationGraph spark =
+                new org.deeplearning4j.spark.impl.graph.SparkComputationGraph(TestSpark.context(),
+                        org.syncbn.bn.BnConversion.toSync(twoInTwoOut(), 0), master);
+        org.deeplearning4j.nn.graph.ComputationGraph fitted = spark.fitMultiDataSet(TestSpark.context().parallelize(rows, 2));
+
+        org.deeplearning4j.nn.graph.ComputationGraph plain = new org.deeplearning4j.nn.graph.ComputationGraph(twoInTwoOut());
+        plain.init();
+        for (int from = 0; from < 96; from += 24) {
+            plain.fit(org.nd4j.linalg.dataset.MultiDataSet.merge(rows.subList(from / 4, from / 4 + 6)));
+        }
+        double max = maxDiff(plain.params().toDoubleVector(), fitted.params().toDoubleVector());
+        org.junit.jupiter.api.Assertions.assertTrue(max <= 1e-9, "max abs difference " + max);
+    }
+
     @Test
     void unsupportedDl4jSparkFeaturesFailWithAReason() {
         SyncBnTrainingMaster master = new SyncBnTrainingMaster.Builder(2, 8).build();
