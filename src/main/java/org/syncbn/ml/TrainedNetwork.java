@@ -14,7 +14,7 @@ public record TrainedNetwork(String confJson, InputLayout input, double[] params
 
     /** The values of {@code net}; SyncBN layers become DL4J's BatchNormalization with the same parameters. */
     public static TrainedNetwork of(Network net) {
-        Network standard = net.withStandardBn();
+        Network standard = net.forExport();
         return new TrainedNetwork(standard.configurationJson(), standard.inputLayout(), standard.params());
     }
 

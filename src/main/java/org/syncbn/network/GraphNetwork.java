@@ -184,6 +184,13 @@ final class GraphNetwork implements Network {
     }
 
     @Override
+    public Network forExport() {
+        ComputationGraphConfiguration conf = BnConversion.toStandard(graph.getConfiguration());
+        ExportedUpdaters.freeze(conf);
+        return copyInto(conf);
+    }
+
+    @Override
     public Network withSyncBn(int ghostBatchSize) {
         return copyInto(BnConversion.toSync(graph.getConfiguration(), ghostBatchSize));
     }

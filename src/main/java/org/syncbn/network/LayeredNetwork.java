@@ -148,6 +148,19 @@ final class LayeredNetwork implements Network {
     }
 
     @Override
+    public Network forExport() {
+        MultiLayerNetwork standard = BnConversion.toStandard(net);
+        MultiLayerConfiguration conf = standard.getLayerWiseConfigurations().clone();
+        ExportedUpdaters.freeze(conf);
+        MultiLayerNetwork out = new MultiLayerNetwork(conf);
+        out.init(standard.params().dup(), false);
+        if (standard.getUpdater(false) != null && standard.getUpdater(false).getStateViewArray() != null) {
+            out.getUpdater(true).getStateViewArray().assign(standard.getUpdater(false).getStateViewArray());
+        }
+        return new LayeredNetwork(out, input);
+    }
+
+    @Override
     public Network withSyncBn(int ghostBatchSize) {
         return new LayeredNetwork(BnConversion.toSync(net, ghostBatchSize), input);
     }

@@ -141,6 +141,12 @@ public interface Network {
     /** A new network with DL4J's BatchNormalization layers and bitwise the same state and counters. */
     Network withStandardBn();
 
+    /**
+     * What a model file holds: {@link #withStandardBn()} with every updater at the constant rate of
+     * the current iteration, so plain DL4J loads it without any class of this project.
+     */
+    Network forExport();
+
     /** A new network with SyncBatchNormalization layers (ghost batches of {@code ghostBatchSize}; 0 = none). */
     Network withSyncBn(int ghostBatchSize);
 

@@ -21,7 +21,7 @@ public final class ModelExport {
 
     /** Writes {@code dir/model.zip} atomically; returns its path or URI. */
     public static String write(FileStore dir, Network net) {
-        Network standard = net.withStandardBn();
+        Network standard = net.forExport();
         dir.write(MODEL_FILE, tmp -> standard.write(tmp.toFile(), true));
         return dir.describe(MODEL_FILE);
     }
