@@ -238,6 +238,14 @@ class JobSpecLoaderTest {
     }
 
     @Test
+    void aSpecRecordedBeforeTheImageKeysExistedStillLoadsWithTheirDefaults() {
+        JobSpec now = sets();
+        String before = now.resolvedHocon().replaceAll("(?m)^\\s*(cifarLabels|imageShape)=.*\\R", "");
+        assertFalse(before.contains("imageShape") || before.contains("cifarLabels"), before);
+        assertEquals(now, JobSpecLoader.fromResolved(before));
+    }
+
+    @Test
     void withDirKeepsEveryOtherDataKey() {
         JobSpec.DataSpec d = sets("data.imageShape=[1,28,28]", "data.numClasses=7", "data.maxTestExamples=5").data();
         JobSpec.DataSpec moved = d.withDir("/elsewhere");
