@@ -6,6 +6,7 @@ import org.syncbn.config.Rule.Expected;
 import org.syncbn.config.Rule.Interval;
 import org.syncbn.config.Rule.Matching;
 import org.syncbn.config.Rule.NonEmpty;
+import org.syncbn.config.Rule.Sizes;
 
 import java.io.Serializable;
 import java.util.List;
@@ -72,7 +73,10 @@ public record JobSpec(
 
     public enum Dtype implements Choice { FLOAT, DOUBLE }
 
-    public enum DataFormat implements Choice { IDX, CSV, LIBSVM, PARQUET }
+    public enum DataFormat implements Choice { IDX, CIFAR, CSV, LIBSVM, PARQUET }
+
+    /** Which label of a CIFAR-100 record to train on: the 100 fine classes or the 20 coarse superclasses. */
+    public enum CifarLabels implements Choice { FINE, COARSE }
 
     public enum ModelType implements Choice { MLP, CNN, RESNET, ZOO, FILE }
 
@@ -97,9 +101,14 @@ public record JobSpec(
     public enum Rendezvous implements Choice { DRIVER, BARRIER }
 
     /**
-     * Where the examples come from. {@code idx} reads the four image/label files; the table formats
-     * (csv, libsvm, parquet) read {@code trainFile}/{@code testFile}, taking the label from
+     * Where the examples come from. {@code idx} reads the four image/label files; {@code cifar} the
+     * CIFAR-10 or CIFAR-100 binary files found by name in {@code dir}; the table formats (csv,
+     * libsvm, parquet) read {@code trainFile}/{@code testFile}, taking the label from
      * {@code labelCol} and the features from {@code featureCols} (empty: every other column).
+     *
+     * @param imageShape  [C, H, W] of every example's image, features in CHW order; [] = the format's
+     *                    own shape (idx: [1, rows, cols], cifar: [3, 32, 32]), flat features for tables
+     * @param cifarLabels cifar: which label of a CIFAR-100 record is the class
      */
     public record DataSpec(
             DataFormat format,
@@ -112,14 +121,44 @@ public record JobSpec(
             String testFile,
             @Expected("a list of column names, e.g. [\"x1\", \"x2\"] (or [] for all)") List<String> featureCols,
             @NonEmpty String labelCol,
+            @Bounds(min = 1) @Sizes({0, 3})
+            @Expected("[] or [C, H, W]: three integers >= 1, e.g. [3, 32, 32]") List<Integer> imageShape,
+            CifarLabels cifarLabels,
             @Bounds(min = 2) int numClasses,
             boolean shuffle,
             @Bounds(min = 0) int maxTrainExamples,
             @Bounds(min = 0) int maxTestExamples) implements Serializable {
 
-        /** Whether the data is a table (csv, libsvm, parquet) rather than IDX files. */
+        /** The CIFAR binary format's own image shape, [C, H, W]. */
+        public static final List<Integer> CIFAR_SHAPE = List.of(3, 32, 32);
+
+        /** Checks between data keys (each key's own rules are checked as it is read). */
+        public DataSpec {
+            long features = 1;
+            for (int n : imageShape) {
+                features *= n;
+            }
+            // one example's features are one Java array row: C*H*W must be an int
+            if (features > Integer.MAX_VALUE - 8) {
+                throw new SpecException("data.imageShape = " + imageShape + ": " + features
+                        + " features per example, expected at most " + (Integer.MAX_VALUE - 8));
+            }
+            if (format == DataFormat.CIFAR && !imageShape.isEmpty() && !imageShape.equals(CIFAR_SHAPE)) {
+                throw new SpecException("data.imageShape = " + imageShape + ": data.format = cifar images are "
+                        + CIFAR_SHAPE + ": expected [] or " + CIFAR_SHAPE);
+            }
+        }
+
+        /** Whether the data is a table (csv, libsvm, parquet) rather than whole files (idx, cifar). */
         public boolean isTable() {
-            return format != DataFormat.IDX;
+            return format == DataFormat.CSV || format == DataFormat.LIBSVM || format == DataFormat.PARQUET;
+        }
+
+        /** The same keys with the data files in {@code otherDir} (e.g. a holdout set). */
+        public DataSpec withDir(String otherDir) {
+            return new DataSpec(format, otherDir, trainImages, trainLabels, testImages, testLabels, trainFile,
+                    testFile, featureCols, labelCol, imageShape, cifarLabels, numClasses, shuffle, maxTrainExamples,
+                    maxTestExamples);
         }
     }
 

@@ -51,6 +51,13 @@ public final class Rule {
         String expected();
     }
 
+    /** A list whose length is one of {@code value} (e.g. [] or exactly three numbers). */
+    @Retention(RetentionPolicy.RUNTIME)
+    @Target(ElementType.RECORD_COMPONENT)
+    public @interface Sizes {
+        int[] value();
+    }
+
     /** The wording of "expected ..." where the generated one would not say enough (lists, examples). */
     @Retention(RetentionPolicy.RUNTIME)
     @Target(ElementType.RECORD_COMPONENT)

@@ -15,6 +15,7 @@ import org.syncbn.config.Rule.Expected;
 import org.syncbn.config.Rule.Interval;
 import org.syncbn.config.Rule.Matching;
 import org.syncbn.config.Rule.NonEmpty;
+import org.syncbn.config.Rule.Sizes;
 
 import java.lang.reflect.Constructor;
 import java.lang.reflect.InvocationTargetException;
@@ -22,6 +23,7 @@ import java.lang.reflect.ParameterizedType;
 import java.lang.reflect.RecordComponent;
 import java.lang.reflect.Type;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -238,7 +240,9 @@ final class SpecBinder {
     private List<?> list(RecordComponent c, String path, ConfigValue value) {
         String expected = c.getAnnotation(Expected.class).value();
         boolean nonEmpty = c.isAnnotationPresent(NonEmpty.class);
-        if (!(value instanceof ConfigList list) || (nonEmpty && list.isEmpty())) {
+        Sizes sizes = c.getAnnotation(Sizes.class);
+        if (!(value instanceof ConfigList list) || (nonEmpty && list.isEmpty())
+                || (sizes != null && Arrays.stream(sizes.value()).noneMatch(n -> n == list.size()))) {
             throw invalid(path, value, expected);
         }
         Type element = ((ParameterizedType) c.getGenericType()).getActualTypeArguments()[0];

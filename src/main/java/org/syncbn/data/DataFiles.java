@@ -108,6 +108,56 @@ public final class DataFiles {
         }
     }
 
+    /** Whether {@code dir/name} exists (a file or a directory); a file system that cannot be asked is an error. */
+    public static boolean exists(String dir, String name) {
+        String path = resolve(dir, name);
+        if (!isUri(dir == null ? "" : dir)) {
+            return Files.exists(Paths.get(path));
+        }
+        Path p = new Path(path);
+        try {
+            return p.getFileSystem(new Configuration()).exists(p);
+        } catch (IOException | IllegalArgumentException e) {
+            throw new SpecException("cannot look up data file " + oneLine(path) + ": " + describe(e), e);
+        }
+    }
+
+    /**
+     * The length in bytes of the regular file {@code dir/name}.
+     *
+     * @throws SpecException {@code data file not found: <path>} when it does not exist, or a
+     *                       one-line message naming the path (a directory, an I/O failure).
+     */
+    public static long length(String dir, String name) {
+        String path = resolve(dir, name);
+        if (!isUri(dir == null ? "" : dir)) {
+            java.nio.file.Path p = Paths.get(path);
+            if (Files.isDirectory(p)) {
+                throw new SpecException("data file is a directory: " + oneLine(path) + " (expected a regular file)");
+            }
+            try {
+                return Files.size(p);
+            } catch (NoSuchFileException | FileNotFoundException e) {
+                throw new SpecException("data file not found: " + oneLine(path), e);
+            } catch (IOException | SecurityException e) {
+                throw new SpecException("cannot read data file " + oneLine(path) + ": " + describe(e), e);
+            }
+        }
+        Path p = new Path(path);
+        FileStatus st;
+        try {
+            st = p.getFileSystem(new Configuration()).getFileStatus(p);
+        } catch (FileNotFoundException e) {
+            throw new SpecException("data file not found: " + oneLine(path), e);
+        } catch (IOException | IllegalArgumentException e) {
+            throw new SpecException("cannot read data file " + oneLine(path) + ": " + describe(e), e);
+        }
+        if (st.isDirectory()) {
+            throw new SpecException("data file is a directory: " + oneLine(path) + " (expected a regular file)");
+        }
+        return st.getLen();
+    }
+
     /** Lower-case hex SHA-256 of the raw bytes of {@code dir/name} (compressed bytes for a .gz file), streamed. */
     public static String sha256(String dir, String name) {
         String path = resolve(dir, name);

@@ -1,18 +1,36 @@
 package org.syncbn.data;
 
+import java.util.Optional;
+
 /**
- * Examples held as dense row-major feature and label matrices (from arbitrary DL4J DataSets).
- * Stored in double so that double networks see their inputs exactly; float networks get each
- * value rounded once, as DL4J itself would.
+ * Examples held as dense row-major feature and label matrices (from tables or arbitrary DL4J
+ * DataSets). Stored in double so that double networks see their inputs exactly; float networks
+ * get each value rounded once, as DL4J itself would.
+ *
+ * @param shape the image each row's features are (CHW order), or null for flat features
  */
-public record DenseExamples(int count, int featureSize, int labelSize, double[] features, double[] labels)
-        implements Examples {
+public record DenseExamples(int count, int featureSize, int labelSize, double[] features, double[] labels,
+                            ImageShape shape) implements Examples {
 
     public DenseExamples {
         if (features.length != (long) count * featureSize || labels.length != (long) count * labelSize) {
             throw new IllegalArgumentException("dense examples: " + count + " rows do not match array sizes "
                     + features.length + "/" + labels.length);
         }
+        if (shape != null && shape.size() != featureSize) {
+            throw new IllegalArgumentException("dense examples: " + featureSize + " features per row are not an "
+                    + shape + " image");
+        }
+    }
+
+    /** Flat features (no image shape). */
+    public DenseExamples(int count, int featureSize, int labelSize, double[] features, double[] labels) {
+        this(count, featureSize, labelSize, features, labels, null);
+    }
+
+    @Override
+    public Optional<ImageShape> imageShape() {
+        return Optional.ofNullable(shape);
     }
 
     @Override
@@ -47,6 +65,6 @@ public record DenseExamples(int count, int featureSize, int labelSize, double[] 
             copyFeatures(indices[i], f, i * featureSize);
             copyLabels(indices[i], l, i * labelSize);
         }
-        return new DenseExamples(indices.length, featureSize, labelSize, f, l);
+        return new DenseExamples(indices.length, featureSize, labelSize, f, l, shape);
     }
 }

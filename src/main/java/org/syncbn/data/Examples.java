@@ -1,6 +1,7 @@
 package org.syncbn.data;
 
 import java.io.Serializable;
+import java.util.Optional;
 
 /** A fixed, indexable set of (features, label vector) examples held by one worker. */
 public interface Examples extends Serializable {
@@ -9,6 +10,12 @@ public interface Examples extends Serializable {
     int featureSize();
 
     int labelSize();
+
+    /**
+     * The image every example's features are, in CHW order ({@code featureSize() == shape.size()}),
+     * or empty when the features are a flat vector.
+     */
+    Optional<ImageShape> imageShape();
 
     /** Writes example {@code i}'s features into {@code dst[off .. off+featureSize)}. */
     void copyFeatures(int i, double[] dst, int off);

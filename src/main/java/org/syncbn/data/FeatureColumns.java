@@ -99,14 +99,77 @@ public record FeatureColumns(String source, List<String> features, String label)
 
     /** The feature values of a row of {@link #select}. */
     public double[] features(Row row) {
-        if (features.size() == 1) {
-            return values(row, 0);
-        }
+        return concat(parts(row, null));
+    }
+
+    /** The class index of a row of {@link #select}: a whole number in [0, numClasses). */
+    public int label(Row row, int numClasses) {
+        return label(row, numClasses, null);
+    }
+
+    /**
+     * Every row as (features, class index), in table order, each checked by {@link TableRows}
+     * (finite features, row 1's width, a label in range), so errors name the row.
+     */
+    public JavaRDD<LabeledVector> examples(Dataset<Row> table, int numClasses) {
+        Dataset<Row> selected = select(table);
+        TableRows rows = TableRows.of(this, selected, numClasses, 0, null, false);
+        return selected.javaRDD().zipWithIndex().map(t -> rows.read(t._1(), t._2()));
+    }
+
+    /**
+     * Each feature column's values in a row of {@link #select}, in column order.
+     *
+     * @param where the row, for messages ("row 17"), or null when unknown
+     */
+    double[][] parts(Row row, String where) {
         double[][] parts = new double[features.size()][];
-        int n = 0;
         for (int i = 0; i < parts.length; i++) {
-            parts[i] = values(row, i);
-            n += parts[i].length;
+            parts[i] = values(row, i, where);
+        }
+        return parts;
+    }
+
+    /** Whether feature column {@code i} of a row of {@link #select} holds one number (not a vector). */
+    boolean isScalar(Row row, int i) {
+        return row.get(i) instanceof Number;
+    }
+
+    /** {@link #label(Row, int)} naming the row ({@code where}, or null when unknown) in its errors. */
+    int label(Row row, int numClasses, String where) {
+        int at = features.size();
+        if (row.isNullAt(at)) {
+            throw new SpecException(source + ": " + (where == null ? "a row" : where) + " has no value in label column '"
+                    + label + "'");
+        }
+        double v = ((Number) row.get(at)).doubleValue();
+        if (v != Math.rint(v) || v < 0 || v >= numClasses) {
+            throw new SpecException(source + ": " + (where == null ? "" : where + ": ") + "label column '" + label
+                    + "' holds " + v + ": expected a class index, a whole number in [0, " + numClasses + ")");
+        }
+        return (int) v;
+    }
+
+    /** Up to three of the feature columns' names, for messages that must stay short. */
+    String brief() {
+        int shown = Math.min(3, features.size());
+        StringBuilder sb = new StringBuilder(features.size() == 1 ? "column " : "columns ");
+        for (int i = 0; i < shown; i++) {
+            sb.append(i > 0 ? ", " : "").append('\'').append(features.get(i)).append('\'');
+        }
+        if (features.size() > shown) {
+            sb.append(", ... (").append(features.size()).append(" columns)");
+        }
+        return sb.toString();
+    }
+
+    static double[] concat(double[][] parts) {
+        if (parts.length == 1) {
+            return parts[0];
+        }
+        int n = 0;
+        for (double[] p : parts) {
+            n += p.length;
         }
         double[] out = new double[n];
         int at = 0;
@@ -117,29 +180,10 @@ public record FeatureColumns(String source, List<String> features, String label)
         return out;
     }
 
-    /** The class index of a row of {@link #select}: a whole number in [0, numClasses). */
-    public int label(Row row, int numClasses) {
-        int at = features.size();
-        if (row.isNullAt(at)) {
-            throw new SpecException(source + ": a row has no value in label column '" + label + "'");
-        }
-        double v = ((Number) row.get(at)).doubleValue();
-        if (v != Math.rint(v) || v < 0 || v >= numClasses) {
-            throw new SpecException(source + ": label column '" + label + "' holds " + v
-                    + ": expected a class index, a whole number in [0, " + numClasses + ")");
-        }
-        return (int) v;
-    }
-
-    /** Every row as (features, class index), in table order. */
-    public JavaRDD<LabeledVector> examples(Dataset<Row> table, int numClasses) {
-        FeatureColumns cols = this;
-        return select(table).javaRDD().map(r -> new LabeledVector(cols.features(r), cols.label(r, numClasses)));
-    }
-
-    private double[] values(Row row, int i) {
+    private double[] values(Row row, int i, String where) {
         if (row.isNullAt(i)) {
-            throw new SpecException(source + ": a row has no value in feature column '" + features.get(i) + "'");
+            throw new SpecException(source + ": " + (where == null ? "a row" : where)
+                    + " has no value in feature column '" + features.get(i) + "'");
         }
         Object v = row.get(i);
         if (v instanceof Number n) {
@@ -149,20 +193,21 @@ public record FeatureColumns(String source, List<String> features, String label)
             return vec.toArray();
         }
         if (v instanceof String s) {
-            return parseVector(s, features.get(i));
+            return parseVector(s, features.get(i), where);
         }
         List<Object> list = row.getList(i);
         double[] out = new double[list.size()];
         for (int j = 0; j < out.length; j++) {
             if (list.get(j) == null) {
-                throw new SpecException(source + ": an array in column '" + features.get(i) + "' holds null: expected numbers");
+                throw new SpecException(source + ": " + (where == null ? "" : where + ": ") + "an array in column '"
+                        + features.get(i) + "' holds null: expected numbers");
             }
             out[j] = ((Number) list.get(j)).doubleValue();
         }
         return out;
     }
 
-    private double[] parseVector(String text, String column) {
+    private double[] parseVector(String text, String column, String where) {
         String body = text.strip();
         if (body.startsWith("[") && body.endsWith("]")) {
             body = body.substring(1, body.length() - 1);
@@ -174,8 +219,8 @@ public record FeatureColumns(String source, List<String> features, String label)
                 out[j] = Double.parseDouble(tokens[j]);
             } catch (NumberFormatException e) {
                 String shown = text.length() > 40 ? text.substring(0, 40) + "..." : text;
-                throw new SpecException(String.format(Locale.ROOT, "%s: column '%s' holds \"%s\": expected numbers "
-                        + "\"[x1,x2,...]\" or \"x1 x2 ...\"", source, column, shown));
+                throw new SpecException(String.format(Locale.ROOT, "%s: %scolumn '%s' holds \"%s\": expected numbers "
+                        + "\"[x1,x2,...]\" or \"x1 x2 ...\"", source, where == null ? "" : where + ": ", column, shown));
             }
         }
         return out;

@@ -78,7 +78,7 @@ public final class IdxReader {
                 }
             }
         }
-        return LabeledImages.wrap(count, rows, cols, pixels, labels);
+        return LabeledImages.wrap(count, new ImageShape(1, rows, cols), pixels, labels);
     }
 
     /** One opened IDX stream, decompressed when it starts with the gzip magic. */

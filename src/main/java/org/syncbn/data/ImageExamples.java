@@ -1,7 +1,14 @@
 package org.syncbn.data;
 
+import java.util.Optional;
+
 /** Labelled images as {@link Examples}: pixels scaled to [0,1], labels one-hot over numClasses. */
 public record ImageExamples(LabeledImages images, int numClasses) implements Examples {
+    @Override
+    public Optional<ImageShape> imageShape() {
+        return Optional.of(images.shape());
+    }
+
     @Override
     public int count() {
         return images.count();

@@ -5,9 +5,10 @@ import java.io.Serializable;
 import java.util.Arrays;
 
 /**
- * An immutable set of labelled greyscale images, kept as raw unsigned bytes (4x smaller than
- * floats; this is what Spark serialises per partition). Image {@code e} occupies
- * {@code pixels[e*features() .. (e+1)*features())}, row-major; its class is {@code labels[e] & 0xFF}.
+ * An immutable set of labelled images of one shape (greyscale IDX: 1 channel; CIFAR: 3), kept as
+ * raw unsigned bytes (4x smaller than floats; this is what Spark serialises per partition). Image
+ * {@code e} occupies {@code pixels[e*features() .. (e+1)*features())} in CHW order (each channel
+ * row-major, channel after channel); its class is {@code labels[e] & 0xFF}.
  *
  * <p>A plain final class rather than a record on purpose: Spark's Kryo (4.x) cannot set the
  * final fields of a record, but handles an ordinary class with final fields.
@@ -19,7 +20,7 @@ import java.util.Arrays;
 public final class LabeledImages implements Serializable {
 
     @Serial
-    private static final long serialVersionUID = 1L;
+    private static final long serialVersionUID = 2L;
 
     /** {@code (v & 0xFF) / 255.0} for every byte value, as double and as float (rounded from the double). */
     private static final double[] SCALE_D = new double[256];
@@ -33,34 +34,46 @@ public final class LabeledImages implements Serializable {
     }
 
     private final int count;
+    private final int channels;
     private final int rows;
     private final int cols;
     private final byte[] pixels;
     private final byte[] labels;
 
     /**
-     * Copies both arrays.
+     * Greyscale (one-channel) images; copies both arrays.
      *
      * @throws IllegalArgumentException when count &lt; 0, rows or cols &lt;= 0, or the array
      *                                  lengths are not count*rows*cols and count.
      */
     public LabeledImages(int count, int rows, int cols, byte[] pixels, byte[] labels) {
-        this(count, rows, cols, pixels.clone(), labels.clone(), true);
+        this(count, 1, rows, cols, pixels.clone(), labels.clone());
     }
 
-    /** Takes ownership of the arrays (no copy): for the reader and {@link #subset}. */
-    private LabeledImages(int count, int rows, int cols, byte[] pixels, byte[] labels, boolean owned) {
-        if (count < 0 || rows <= 0 || cols <= 0) {
-            throw new IllegalArgumentException("LabeledImages: count " + count + ", rows " + rows + ", cols " + cols
-                    + ": expected count >= 0, rows > 0, cols > 0");
+    /**
+     * Images of {@code shape}, pixels in CHW order; copies both arrays.
+     *
+     * @throws IllegalArgumentException when count &lt; 0 or the array lengths are not
+     *                                  count*shape.size() and count.
+     */
+    public LabeledImages(int count, ImageShape shape, byte[] pixels, byte[] labels) {
+        this(count, shape.channels(), shape.height(), shape.width(), pixels.clone(), labels.clone());
+    }
+
+    /** Takes ownership of the arrays (no copy): for the readers and {@link #subset}. */
+    private LabeledImages(int count, int channels, int rows, int cols, byte[] pixels, byte[] labels) {
+        if (count < 0 || channels <= 0 || rows <= 0 || cols <= 0) {
+            throw new IllegalArgumentException("LabeledImages: count " + count + ", channels " + channels + ", rows "
+                    + rows + ", cols " + cols + ": expected count >= 0, channels, rows and cols > 0");
         }
-        long expected = (long) count * rows * cols;
+        long expected = (long) count * channels * rows * cols;
         if (pixels.length != expected || labels.length != count) {
             throw new IllegalArgumentException("LabeledImages: " + pixels.length + " pixels and " + labels.length
-                    + " labels, expected " + expected + " pixels (" + count + "x" + rows + "x" + cols + ") and "
-                    + count + " labels");
+                    + " labels, expected " + expected + " pixels (" + count + "x" + channels + "x" + rows + "x" + cols
+                    + ") and " + count + " labels");
         }
         this.count = count;
+        this.channels = channels;
         this.rows = rows;
         this.cols = cols;
         this.pixels = pixels;
@@ -68,12 +81,16 @@ public final class LabeledImages implements Serializable {
     }
 
     /** Wraps the arrays without copying them; the caller must not touch them afterwards. */
-    static LabeledImages wrap(int count, int rows, int cols, byte[] pixels, byte[] labels) {
-        return new LabeledImages(count, rows, cols, pixels, labels, true);
+    static LabeledImages wrap(int count, ImageShape shape, byte[] pixels, byte[] labels) {
+        return new LabeledImages(count, shape.channels(), shape.height(), shape.width(), pixels, labels);
     }
 
     public int count() {
         return count;
+    }
+
+    public int channels() {
+        return channels;
     }
 
     public int rows() {
@@ -84,7 +101,12 @@ public final class LabeledImages implements Serializable {
         return cols;
     }
 
-    /** A copy of all pixels, {@code count*rows*cols} unsigned bytes. */
+    /** Every image's shape: channels x rows x cols. */
+    public ImageShape shape() {
+        return new ImageShape(channels, rows, cols);
+    }
+
+    /** A copy of all pixels, {@code count*channels*rows*cols} unsigned bytes. */
     public byte[] pixels() {
         return pixels.clone();
     }
@@ -94,12 +116,12 @@ public final class LabeledImages implements Serializable {
         return labels.clone();
     }
 
-    /** Pixels per image: {@code rows*cols}. */
+    /** Pixels per image: {@code channels*rows*cols}. */
     public int features() {
-        return rows * cols;
+        return channels * rows * cols;
     }
 
-    /** Raw pixel {@code feature} (row-major index) of image {@code example}, 0..255. */
+    /** Raw pixel {@code feature} (CHW index) of image {@code example}, 0..255. */
     public int pixel(int example, int feature) {
         checkExample(example);
         int f = features();
@@ -165,7 +187,7 @@ public final class LabeledImages implements Serializable {
             System.arraycopy(pixels, e * f, p, i * f, f);
             l[i] = labels[e];
         }
-        return new LabeledImages(n, rows, cols, p, l, true);
+        return new LabeledImages(n, channels, rows, cols, p, l);
     }
 
     private void checkExample(int example) {
@@ -176,19 +198,20 @@ public final class LabeledImages implements Serializable {
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof LabeledImages other && count == other.count && rows == other.rows && cols == other.cols
+        return o instanceof LabeledImages other && count == other.count && channels == other.channels
+                && rows == other.rows && cols == other.cols
                 && Arrays.equals(labels, other.labels) && Arrays.equals(pixels, other.pixels);
     }
 
     @Override
     public int hashCode() {
-        int h = 31 * (31 * count + rows) + cols;
+        int h = 31 * (31 * (31 * count + channels) + rows) + cols;
         h = 31 * h + Arrays.hashCode(labels);
         return 31 * h + Arrays.hashCode(pixels);
     }
 
     @Override
     public String toString() {
-        return "LabeledImages[" + count + "x" + rows + "x" + cols + "]";
+        return "LabeledImages[" + count + "x" + channels + "x" + rows + "x" + cols + "]";
     }
 }

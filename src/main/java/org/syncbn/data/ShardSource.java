@@ -17,8 +17,8 @@ public interface ShardSource {
     /** Content fingerprint of every input (name → SHA-256), for provenance; fails fast on missing files. */
     Map<String, String> fingerprint();
 
-    /** The source that {@code data.format} names. */
+    /** The source that {@code data.format} names; CIFAR files are found in data.dir now (fails fast). */
     static ShardSource of(JobSpec.DataSpec spec) {
-        return spec.isTable() ? new TableShardSource(spec) : new IdxShardSource(new IdxDataSource(spec));
+        return spec.isTable() ? new TableShardSource(spec) : new FileShardSource(DataSource.of(spec));
     }
 }

@@ -17,10 +17,12 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * Training and test tables (CSV, LibSVM, Parquet) read by Spark's readers in parallel, their
- * columns checked against data.featureCols and data.labelCol, then sharded by {@link RowShards}.
+ * columns checked against data.featureCols and data.labelCol, every row checked by
+ * {@link TableRows} (finite, of row 1's width or data.imageShape's), then sharded by {@link RowShards}.
  */
 public final class TableShardSource implements ShardSource {
     private final JobSpec.DataSpec spec;
@@ -31,28 +33,40 @@ public final class TableShardSource implements ShardSource {
 
     @Override
     public JavaRDD<Shard> training(JavaSparkContext sc, int workers, int maxExamples, long seed, boolean shuffle) {
-        return shards(spec.trainFile(), 0, workers, maxExamples, seed, shuffle);
+        return shards(spec.trainFile(), false, workers, maxExamples, seed, shuffle);
     }
 
     @Override
     public JavaRDD<Shard> test(JavaSparkContext sc, int workers, int maxExamples) {
-        // a LibSVM test file need not use the last feature index: give it the training file's width
-        int width = spec.format() == JobSpec.DataFormat.LIBSVM
-                ? libsvmWidth(read(spark(), spec.trainFile(), 0), path(spec.trainFile())) : 0;
-        return shards(spec.testFile(), width, workers, maxExamples, 0L, false);
+        return shards(spec.testFile(), true, workers, maxExamples, 0L, false);
     }
 
-    private JavaRDD<Shard> shards(String file, int width, int workers, int maxExamples,
-                                  long seed, boolean shuffle) {
-        Dataset<Row> table = read(spark(), file, width);
+    private JavaRDD<Shard> shards(String file, boolean test, int workers, int maxExamples, long seed,
+                                  boolean shuffle) {
+        Dataset<Row> table = read(spark(), file);
         FeatureColumns cols = FeatureColumns.of(path(file), table.schema(), spec.featureCols(), spec.labelCol(),
                 List.of());
-        return RowShards.of(cols.examples(table, spec.numClasses()), workers, spec.numClasses(), maxExamples,
+        Dataset<Row> selected = cols.select(table);
+        Optional<ImageShape> shape = ImageShape.of(spec);
+        boolean libsvm = spec.format() == JobSpec.DataFormat.LIBSVM;
+        int width = 0;
+        String why = null;
+        if (shape.isPresent()) {
+            width = shape.get().size();
+            why = "= " + shape.get() + " (data.imageShape = " + spec.imageShape() + ")";
+        } else if (libsvm && test) {
+            // a LibSVM file's width is its largest index: a test file need not use the last one
+            width = libsvmWidth(read(spark(), spec.trainFile()), path(spec.trainFile()));
+            why = "as the training file " + path(spec.trainFile()) + " has";
+        }
+        TableRows rows = TableRows.of(cols, selected, spec.numClasses(), width, why, libsvm);
+        return RowShards.of(selected.javaRDD(), rows, shape.orElse(null), workers, spec.numClasses(), maxExamples,
                 seed, shuffle);
     }
 
-    private Dataset<Row> read(SparkSession spark, String file, int width) {
-        return TableReader.read(spark, spec.format().key(), path(file), width);
+    /** LibSVM files are read at their own width (their largest index); {@link TableRows} fits each row. */
+    private Dataset<Row> read(SparkSession spark, String file) {
+        return TableReader.read(spark, spec.format().key(), path(file), 0);
     }
 
     private String path(String file) {

@@ -32,9 +32,7 @@ final class SnapshotCheck {
                     + " holds no examples (expected at least one)");
         }
         String dir = holdoutDir.isEmpty() ? data.dir() : holdoutDir;
-        JobSpec.DataSpec h = new JobSpec.DataSpec(data.format(), dir, data.trainImages(), data.trainLabels(),
-                data.testImages(), data.testLabels(), data.trainFile(), data.testFile(), data.featureCols(),
-                data.labelCol(), data.numClasses(), data.shuffle(), data.maxTrainExamples(), data.maxTestExamples());
+        JobSpec.DataSpec h = data.withDir(dir);
         Examples holdout = new IdxDataSource(h).test();
         if (holdout.count() == 0) {
             throw new SpecException("holdout " + dir + ": " + data.testImages() + " holds no examples"

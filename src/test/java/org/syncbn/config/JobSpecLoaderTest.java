@@ -69,7 +69,7 @@ class JobSpecLoaderTest {
                 new JobSpec.DataSpec(JobSpec.DataFormat.IDX, "/usr/share/datasets/fashion-mnist",
                         "train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
                         "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz", "", "", List.of(), "label",
-                        10, true, 0, 0),
+                        List.of(), JobSpec.CifarLabels.FINE, 10, true, 0, 0),
                 new JobSpec.ModelSpec(JobSpec.ModelType.MLP, List.of(256, 128), List.of(32, 64), 5,
                         JobSpec.Activation.RELU, JobSpec.WeightInit.XAVIER, 20, JobSpec.ZooName.RESNET50, ""),
                 new JobSpec.BnSpec(org.syncbn.bn.BnMode.parse("local"), 0.9, 1e-5, true, new JobSpec.PreciseSpec(0)),
@@ -217,6 +217,43 @@ class JobSpecLoaderTest {
         assertEquals(spec, JobSpecLoader.fromResolved(spec.resolvedHocon()));
     }
 
+    @Test
+    void imageShapeIsCHWAndCifarIsAFileFormatWithItsOwnShape() {
+        JobSpec table = sets("data.format=csv", "data.trainFile=a.csv", "data.testFile=b.csv",
+                "data.imageShape=[3, 8, 4]");
+        assertEquals(List.of(3, 8, 4), table.data().imageShape());
+        assertEquals(table, JobSpecLoader.fromResolved(table.resolvedHocon()));
+        assertTrue(table.resolvedHocon().contains("imageShape"), table.resolvedHocon());
+
+        JobSpec cifar = sets("data.format=cifar", "data.dir=/data/cifar-100-binary", "data.cifarLabels=COARSE",
+                "data.numClasses=20");
+        assertFalse(cifar.data().isTable(), "cifar reads whole files, it needs no trainFile/testFile");
+        assertEquals(JobSpec.CifarLabels.COARSE, cifar.data().cifarLabels());
+        assertEquals(cifar, JobSpecLoader.fromResolved(cifar.resolvedHocon()));
+        assertEquals(List.of(3, 32, 32), sets("data.format=cifar", "data.imageShape=[3,32,32]").data().imageShape());
+        assertEquals("data.imageShape = [1, 32, 32]: data.format = cifar images are [3, 32, 32]: expected [] or "
+                + "[3, 32, 32]", setError("data.format=cifar", "data.imageShape=[1,32,32]"));
+        assertEquals("data.imageShape = [65536, 65536, 2]: 8589934592 features per example, expected at most "
+                + (Integer.MAX_VALUE - 8), setError("data.imageShape=[65536,65536,2]"));
+    }
+
+    @Test
+    void aSpecRecordedBeforeTheImageKeysExistedStillLoadsWithTheirDefaults() {
+        JobSpec now = sets();
+        String before = now.resolvedHocon().replaceAll("(?m)^\\s*(cifarLabels|imageShape)=.*\\R", "");
+        assertFalse(before.contains("imageShape") || before.contains("cifarLabels"), before);
+        assertEquals(now, JobSpecLoader.fromResolved(before));
+    }
+
+    @Test
+    void withDirKeepsEveryOtherDataKey() {
+        JobSpec.DataSpec d = sets("data.imageShape=[1,28,28]", "data.numClasses=7", "data.maxTestExamples=5").data();
+        JobSpec.DataSpec moved = d.withDir("/elsewhere");
+        assertEquals("/elsewhere", moved.dir());
+        assertEquals(d, moved.withDir(d.dir()));
+        assertNotEquals(d, moved);
+    }
+
     @ParameterizedTest
     @MethodSource("wrongTypes")
     void wrongTypeRejectedNamingKeyAndValue(String set, String expected) {
@@ -225,11 +262,19 @@ class JobSpecLoaderTest {
 
     static Stream<Arguments> outOfRange() {
         String list = "a non-empty list of integers >= 1, e.g. [256, 128]";
+        String shape = "[] or [C, H, W]: three integers >= 1, e.g. [3, 32, 32]";
         return Stream.of(
                 Arguments.of("name=\"\"", "name = \"\": expected a non-empty string of letters, digits, '.', '_' or '-'"),
                 Arguments.of("name=\"a b\"", "name = \"a b\": expected a non-empty string of letters, digits, '.', '_' or '-'"),
                 Arguments.of("dtype=half", "dtype = \"half\": expected one of float, double"),
-                Arguments.of("data.format=orc", "data.format = \"orc\": expected one of idx, csv, libsvm, parquet"),
+                Arguments.of("data.format=orc", "data.format = \"orc\": expected one of idx, cifar, csv, libsvm, parquet"),
+                Arguments.of("data.imageShape=[3,32]", "data.imageShape = [3,32]: expected " + shape),
+                Arguments.of("data.imageShape=[1,28,28,1]", "data.imageShape = [1,28,28,1]: expected " + shape),
+                Arguments.of("data.imageShape=[0,28,28]", "data.imageShape = [0,28,28]: expected " + shape),
+                Arguments.of("data.imageShape=[1,28,2.5]", "data.imageShape = [1,28,2.5]: expected " + shape),
+                Arguments.of("data.imageShape=3", "data.imageShape = 3: expected " + shape),
+                Arguments.of("data.cifarLabels=superclass",
+                        "data.cifarLabels = \"superclass\": expected one of fine, coarse"),
                 Arguments.of("data.featureCols=[1]", "data.featureCols = [1]: expected a list of column names, e.g. [\"x1\", \"x2\"] (or [] for all)"),
                 Arguments.of("data.dir=\"\"", "data.dir = \"\": expected a non-empty string"),
                 Arguments.of("data.testLabels=\"\"", "data.testLabels = \"\": expected a non-empty string"),

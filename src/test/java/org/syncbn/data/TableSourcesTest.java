@@ -160,9 +160,9 @@ class TableSourcesTest {
     }
 
     @Test
-    void aLabelOutsideTheClassesIsRejectedNamingColumnAndValue() {
+    void aLabelOutsideTheClassesIsRejectedNamingRowColumnAndValue() {
         Exception e = assertThrows(Exception.class, () -> trainingShards(spec("csv", "badlabel.csv", "badlabel.csv")));
-        assertEquals(dir.resolve("badlabel.csv") + ": label column 'label' holds 7.0: expected a class index, "
+        assertEquals(dir.resolve("badlabel.csv") + ": row 2: label column 'label' holds 7.0: expected a class index, "
                 + "a whole number in [0, 3)", SpecException.findIn(e).getMessage());
     }
 

@@ -5,8 +5,8 @@ import org.apache.spark.api.java.JavaSparkContext;
 
 import java.util.Map;
 
-/** IDX files, each read whole inside the worker's own partition ({@link ShardedRdds}). */
-public record IdxShardSource(DataSource files) implements ShardSource {
+/** Whole-file data (IDX, CIFAR), read inside each worker's own partition ({@link ShardedRdds}). */
+public record FileShardSource(DataSource files) implements ShardSource {
 
     @Override
     public JavaRDD<Shard> training(JavaSparkContext sc, int workers, int maxExamples, long seed, boolean shuffle) {
