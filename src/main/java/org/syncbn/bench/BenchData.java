@@ -2,7 +2,6 @@ package org.syncbn.bench;
 
 import org.syncbn.config.JobSpec;
 import org.syncbn.data.Examples;
-import org.syncbn.data.IdxDataSource;
 import org.syncbn.data.ShardPlan;
 
 /**
@@ -13,7 +12,7 @@ import org.syncbn.data.ShardPlan;
 record BenchData(Examples train, Examples test) {
 
     static BenchData load(JobSpec spec) {
-        IdxDataSource source = new IdxDataSource(spec.data());
+        org.syncbn.data.DataSource source = org.syncbn.data.DataSource.of(spec.data());
         Examples train = source.train();
         Examples test = source.test();
         train = train.subset(ShardPlan.globalOrder(train.count(), spec.data().maxTrainExamples(), spec.seed(),

@@ -100,7 +100,7 @@ final class EvaluateCommand {
         sets.add("data.numClasses=" + net.outputSize());
         JobSpec spec = JobSpecLoader.load(null, sets);
         NativeThreads.apply(Runtime.getRuntime().availableProcessors());
-        Examples test = new IdxDataSource(spec.data()).test();
+        Examples test = org.syncbn.data.DataSource.of(spec.data()).test();
         int max = spec.data().maxTestExamples();
         if (max > 0 && max < test.count()) {
             int[] first = new int[max];
@@ -110,7 +110,7 @@ final class EvaluateCommand {
             test = test.subset(first);
         }
         net = org.syncbn.model.JobNetworks.forScoring(net,
-                org.syncbn.model.ModelInput.of(spec.data(), test.featureSize(), test.labelSize()), "model " + model);
+                org.syncbn.model.ModelInput.of(test.imageShape(), test.featureSize(), test.labelSize()), "model " + model);
         int width = net.inputSize();
         if (test.featureSize() != width) {
             throw new SpecException("data " + spec.data().dir() + ": examples have " + test.featureSize()

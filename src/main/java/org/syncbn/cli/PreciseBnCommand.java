@@ -78,7 +78,7 @@ final class PreciseBnCommand {
                 int threads = Math.max(1, Runtime.getRuntime().availableProcessors() / workers);
                 org.syncbn.data.ShardInfo info = org.syncbn.data.ShardInfo.of(train);
                 Network net = org.syncbn.model.JobNetworks.forScoring(stored,
-                        org.syncbn.model.ModelInput.of(spec.data(), info.featureSize(), info.labelSize()),
+                        org.syncbn.model.ModelInput.of(info.imageShape(), info.featureSize(), info.labelSize()),
                         "model file " + modelFile);
                 org.syncbn.network.Blueprint blueprint = net.blueprint();
                 EvalResult ema = Evaluator.evaluate(spark.context(), test, runId, blueprint, net.params(), threads);

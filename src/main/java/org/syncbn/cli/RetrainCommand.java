@@ -56,7 +56,7 @@ final class RetrainCommand {
                     + " (usage: syncbn retrain <job.conf> [--set key=value ...])");
         }
         JobSpec spec = JobSpecLoader.load(Path.of(args.positionals().get(0)), args.sets());
-        if (spec.data().isTable()) {
+        if (spec.data().format() != JobSpec.DataFormat.IDX) {
             throw new SpecException("retrain: data.format = " + spec.data().format().key()
                     + ": retraining reads IDX snapshots (expected data.format = idx)");
         }

@@ -6,16 +6,9 @@ package org.syncbn.model;
  */
 public record ModelInput(int features, int channels, int height, int width, int classes) {
 
-    /**
-     * What {@code data}'s examples give a network: IDX files hold images (square, one channel, as
-     * Fashion-MNIST's); other sources give flat features.
-     */
-    public static ModelInput of(org.syncbn.config.JobSpec.DataSpec data, int features, int classes) {
-        int side = (int) Math.round(Math.sqrt(features));
-        if (data.format() == org.syncbn.config.JobSpec.DataFormat.IDX && side * side == features) {
-            return image(1, side, side, classes);
-        }
-        return flat(features, classes);
+    /** What examples of {@code features} features give a network: images of {@code shape}, or flat features. */
+    public static ModelInput of(java.util.Optional<org.syncbn.data.ImageShape> shape, int features, int classes) {
+        return shape.map(s -> image(s.channels(), s.height(), s.width(), classes)).orElse(flat(features, classes));
     }
 
     public static ModelInput flat(int features, int classes) {

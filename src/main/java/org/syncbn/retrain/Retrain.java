@@ -141,7 +141,7 @@ public final class Retrain {
                                        Network parentNet, PrintStream log) {
         if (parentNet != null) {
             // fail on an architecture change before training, not after
-            Network probe = JobNetworks.build(spec, ModelInput.of(spec.data(), data.features(), data.classes()), 1,
+            Network probe = JobNetworks.build(spec, ModelInput.of(data.holdout().imageShape(), data.features(), data.classes()), 1,
                     sc::hadoopConfiguration);
             WarmStart.check(probe, parentNet, model.version(parent).describe(RegisteredModel.MODEL));
         }

@@ -212,7 +212,7 @@ public final class TrainingRun {
             throw new SpecException("training examples have " + info.labelSize() + " classes, data.numClasses = "
                     + spec.data().numClasses());
         }
-        Network network = JobNetworks.build(spec, ModelInput.of(spec.data(), info.featureSize(), info.labelSize()),
+        Network network = JobNetworks.build(spec, ModelInput.of(info.imageShape(), info.featureSize(), info.labelSize()),
                 plan.stepsPerEpoch(), sc::hadoopConfiguration);
         if (warmStart != null) {
             WarmStart.apply(network, warmStart, warmStartName);
