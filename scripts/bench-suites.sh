@@ -54,11 +54,11 @@ sync-overhead)
   ;;
 collective)
   out="bench/results/${date_tag}-collective-latency.md"
-  syncbn_java_cmd org.syncbn.collective.CollectiveLatencyBench
+  syncbn_java_cmd org.syncbn.bench.CollectiveLatencyBench
   {
     echo "# TCP all-reduce latency on loopback ($date_tag)"
     echo
-    echo "- command: \`scripts/bench.sh collective\` (org.syncbn.collective.CollectiveLatencyBench)"
+    echo "- command: \`scripts/bench.sh collective\` (org.syncbn.bench.CollectiveLatencyBench)"
     header
     echo "- W members are threads of one JVM talking over loopback sockets (full mesh); payload 2C+1 doubles as SyncBN"
     echo

@@ -1,6 +1,7 @@
 package org.syncbn.collective;
 
 import org.junit.jupiter.api.Test;
+import org.syncbn.bench.LoopbackMesh;
 
 import java.io.DataOutputStream;
 import java.io.IOException;

@@ -1,4 +1,6 @@
-package org.syncbn.collective;
+package org.syncbn.bench;
+
+import org.syncbn.collective.TcpCollective;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -14,11 +16,11 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 
 /** W {@link TcpCollective} members in this JVM on 127.0.0.1 ephemeral ports (tests and benchmarks). */
-final class LoopbackMesh {
+public final class LoopbackMesh {
     private LoopbackMesh() {
     }
 
-    static List<TcpCollective> create(int size, Duration timeout) {
+    public static List<TcpCollective> create(int size, Duration timeout) {
         List<ServerSocket> servers = new ArrayList<>();
         List<InetSocketAddress> addresses = new ArrayList<>();
         try {
