@@ -52,7 +52,7 @@ public final class LoopbackMesh {
             for (int r = 0; r < size; r++) {
                 ServerSocketChannel s = ServerSocketChannel.open();
                 channels.add(s);
-                s.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 64);
+                s.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 256);
                 addresses.add(new InetSocketAddress(InetAddress.getLoopbackAddress(), s.socket().getLocalPort()));
             }
         } catch (IOException e) {

@@ -64,7 +64,7 @@ final class BarrierRendezvous {
         ServerSocketChannel server = null;
         try {
             server = ServerSocketChannel.open();
-            server.bind(new InetSocketAddress(host, 0), Limits.MAX_PENDING_HANDSHAKES);
+            server.bind(new InetSocketAddress(host, 0), Limits.LISTEN_BACKLOG);
             return server;
         } catch (IOException e) {
             if (server != null) {

@@ -148,7 +148,7 @@ public final class DriverRendezvous implements AutoCloseable {
         ServerSocketChannel s = null;
         try {
             s = ServerSocketChannel.open();
-            s.bind(new InetSocketAddress(host, 0), Limits.MAX_PENDING_HANDSHAKES);
+            s.bind(new InetSocketAddress(host, 0), Limits.LISTEN_BACKLOG);
             return new DriverRendezvous(s, timeout, security, log);
         } catch (IOException e) {
             try {
@@ -331,6 +331,10 @@ public final class DriverRendezvous implements AutoCloseable {
             } catch (SocketTimeoutException e) {
                 last = e;
                 break;
+            } catch (PeerConnection.Refused e) {
+                // the address answers, but not as this job's driver: waiting will not change that
+                throw new CollectiveException("rank " + rank + ": rendezvous at " + driverAddress + " refused: it "
+                        + e.getMessage() + " (another job's driver, or another secret)");
             } catch (IOException e) {
                 last = e;   // refused, evicted or reset before an answer: try again until the deadline
                 pause(deadline);

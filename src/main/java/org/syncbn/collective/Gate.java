@@ -322,6 +322,7 @@ final class Gate implements AutoCloseable {
         private Frames.Header header;
         private Handshake.Session session;
         private Consumer<Detached> onDetached;
+        private boolean prefixChecked;
 
         private Connection(SocketChannel channel) {
             this.channel = channel;
@@ -429,6 +430,14 @@ final class Gate implements AutoCloseable {
                     close();   // parked or lingering: the client is done or gone
                 }
                 return;
+            }
+            if (stage == Stage.HELLO && !prefixChecked && in.position() >= Handshake.PREFIX_BYTES) {
+                prefixChecked = true;
+                Handshake.Refusal r = Handshake.Server.checkPrefix(in.array());
+                if (r != null) {
+                    refuse(r.kind(), r.detail());
+                    return;
+                }
             }
             if (in.hasRemaining()) {
                 return;

@@ -33,6 +33,8 @@ final class Handshake {
     static final int SERVER_HELLO_BYTES = 72;
     static final int PROOF_BYTES = 32;
     static final int CONTEXT_BYTES = 32;
+    /** Magic and version: enough to tell a stranger from a member of another version. */
+    static final int PREFIX_BYTES = 8;
     private static final int NONCE_BYTES = 32;
 
     enum Purpose {
@@ -121,17 +123,31 @@ final class Handshake {
             this.random = random;
         }
 
-        /** The server hello for a well-formed client hello of this purpose, context and setting; else the refusal. */
-        Answer answer(byte[] clientHello) {
-            ByteBuffer b = ByteBuffer.wrap(clientHello).order(ByteOrder.LITTLE_ENDIAN);
+        /**
+         * Refuses a connection by its first {@link #PREFIX_BYTES} bytes (magic and version) as soon
+         * as they arrive, so garbage is dropped without waiting for a whole hello; null if they fit.
+         */
+        static Refusal checkPrefix(byte[] start) {
+            ByteBuffer b = ByteBuffer.wrap(start, 0, PREFIX_BYTES).order(ByteOrder.LITTLE_ENDIAN);
             int magic = b.getInt();
             if (magic != MAGIC) {
-                return Answer.refused("not a collective member", "bad magic 0x" + Integer.toHexString(magic));
+                return new Refusal("not a collective member", "bad magic 0x" + Integer.toHexString(magic));
             }
             int version = b.getInt();
             if (version != VERSION) {
-                return Answer.refused("protocol version", "speaks protocol version " + version + ", this member speaks " + VERSION);
+                return new Refusal("protocol version", "speaks protocol version " + version + ", this member speaks " + VERSION);
             }
+            return null;
+        }
+
+        /** The server hello for a well-formed client hello of this purpose, context and setting; else the refusal. */
+        Answer answer(byte[] clientHello) {
+            Refusal early = checkPrefix(clientHello);
+            if (early != null) {
+                return new Answer(null, early);
+            }
+            ByteBuffer b = ByteBuffer.wrap(clientHello).order(ByteOrder.LITTLE_ENDIAN);
+            b.position(PREFIX_BYTES);
             int p = b.get();
             int flags = b.get();
             int reserved = b.getShort();

@@ -23,6 +23,11 @@ final class Limits {
     static final long HANDSHAKE_NANOS = TimeUnit.SECONDS.toNanos(3);
     /** Connections per listener still in their handshake; the oldest is dropped to admit a new one. */
     static final int MAX_PENDING_HANDSHAKES = 64;
+    /**
+     * The kernel's queue of connections not yet accepted. Larger than the handshakes we hold, so a
+     * gate starved of CPU for a moment does not make the kernel drop a real peer's SYN (a 1 s retry).
+     */
+    static final int LISTEN_BACKLOG = 4 * MAX_PENDING_HANDSHAKES;
     /** Authenticated connections one listener holds while they wait (rendezvous members). */
     static final int MAX_PARKED = 4 * MAX_WORLD;
 
