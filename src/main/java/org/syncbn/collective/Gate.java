@@ -164,7 +164,8 @@ final class Gate implements AutoCloseable {
                 }
                 admission.tick(now);
             }
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException | RuntimeException | Error e) {
+            // the listener is gone: say so, and close everything so clients fail at once instead of waiting
             if (!closed) {
                 org.slf4j.LoggerFactory.getLogger(Gate.class).error("{}: listener failed", thread.getName(), e);
             }

@@ -46,4 +46,39 @@ class DriverRendezvousTest {
             next.get(20, TimeUnit.SECONDS);
         }
     }
+
+    @Test
+    void meetingsExpireWithTheirTimeoutAndFinishedTokensAreForgottenAfterTwoTimeouts() throws Exception {
+        Duration timeout = Duration.ofSeconds(1);
+        try (DriverRendezvous r = DriverRendezvous.start("127.0.0.1", timeout, SECURITY)) {
+            CollectiveException alone = assertThrows(CollectiveException.class,
+                    () -> DriverRendezvous.exchange(r.address(), "t/r7/a0.0", 0, 2, "a", timeout, SECURITY));
+            assertTrue(alone.getMessage().contains("only 1 of 2 tasks arrived within 1 s"), alone.getMessage());
+            // the expired meeting holds nothing: the same rank can register again, and it meets its peer
+            CompletableFuture<String[]> again = CompletableFuture.supplyAsync(
+                    () -> DriverRendezvous.exchange(r.address(), "t/r7/a0.0", 0, 2, "a2", timeout, SECURITY));
+            assertArrayEquals(new String[] {"a2", "b"},
+                    DriverRendezvous.exchange(r.address(), "t/r7/a0.0", 1, 2, "b", timeout, SECURITY));
+            assertArrayEquals(new String[] {"a2", "b"}, again.get(10, TimeUnit.SECONDS));
+            // a finished token turns a late task away at once ...
+            CollectiveException late = assertThrows(CollectiveException.class,
+                    () -> DriverRendezvous.exchange(r.address(), "t/r7/a0.0", 0, 2, "late", timeout, SECURITY));
+            assertTrue(late.getMessage().contains("does not fit token t/r7/a0.0"), late.getMessage());
+            // ... for two timeouts; then it is forgotten, and a task with that token simply waits
+            Thread.sleep(2500);
+            CollectiveException later = assertThrows(CollectiveException.class,
+                    () -> DriverRendezvous.exchange(r.address(), "t/r7/a0.0", 0, 2, "later", timeout, SECURITY));
+            assertTrue(later.getMessage().contains("only 1 of 2 tasks arrived"), later.getMessage());
+        }
+    }
+
+    @Test
+    void requestsOutsideTheLimitsAreRefusedWhereTheCallerSeesThem() {
+        assertThrows(IllegalArgumentException.class, () -> DriverRendezvous.exchange("127.0.0.1:1", "t", 0,
+                Limits.MAX_WORLD + 1, "x", Duration.ofSeconds(1), SECURITY));
+        assertThrows(IllegalArgumentException.class, () -> DriverRendezvous.exchange("127.0.0.1:1", "t".repeat(300), 0,
+                2, "x", Duration.ofSeconds(1), SECURITY));
+        assertThrows(IllegalArgumentException.class, () -> DriverRendezvous.exchange("127.0.0.1:1", "t", 2, 2, "x",
+                Duration.ofSeconds(1), SECURITY));
+    }
 }
