@@ -88,7 +88,7 @@ public final class AllReduceBandwidthBench {
         }
     }
 
-    /** Median seconds of one sum of {@code n} floats, every member running back to back. */
+    /** Seconds per sum of {@code n} floats, every member running back to back: the median of 5 timed batches. */
     static double secondsPerSum(List<TcpCollective> members, int n, double minSeconds) throws Exception {
         float[][] data = new float[members.size()][];
         for (int r = 0; r < members.size(); r++) {
@@ -99,13 +99,13 @@ public final class AllReduceBandwidthBench {
             }
         }
         double once = batch(members, data, 2) / 2;   // warm-up and calibration
-        int perSample = (int) Math.max(1, Math.min(100, minSeconds / 3 / Math.max(once, 1e-6)));
-        double[] samples = new double[3];
+        int perSample = (int) Math.max(2, Math.min(200, minSeconds / 5 / Math.max(once, 1e-6)));
+        double[] samples = new double[5];
         for (int s = 0; s < samples.length; s++) {
             samples[s] = batch(members, data, perSample) / perSample;
         }
         Arrays.sort(samples);
-        return samples[1];
+        return samples[2];
     }
 
     /** Wall seconds for every member to run {@code iterations} sums of its array. */
