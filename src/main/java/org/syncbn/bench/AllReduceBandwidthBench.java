@@ -24,7 +24,7 @@ import java.util.concurrent.Future;
  * All-reduce bandwidth of {@link TcpCollective#allReduceSum(float[])} on loopback, W members as
  * threads of this JVM, against the bandwidth-optimal model {@code 2(W-1)/W · n / B}, with B the
  * throughput of one TCP stream on loopback (one writer thread, one reader thread) measured in the
- * same run, before and after. Frames authenticated (the default) and encrypted, side by side.
+ * same run: at the start, right before each W's cells (the model of those cells), and at the end. Frames authenticated (the default) and encrypted, side by side.
  * Prints markdown.
  *
  * <p>Args: [maxMegabytes=64] [minSecondsPerCell=1.0] [workers=2,4,8].
@@ -43,9 +43,9 @@ public final class AllReduceBandwidthBench {
         double before = loopbackStreamBytesPerSecond();
         System.out.printf(Locale.ROOT, "Single-stream loopback copy B = %.2f GB/s (before), %d cores%n%n", before / 1e9,
                 Runtime.getRuntime().availableProcessors());
-        System.out.println("| W | buffer | authenticated ms | GB/s (n/t) | model ms | % of model | aggregate copy / B"
+        System.out.println("| W | B GB/s | buffer | authenticated ms | GB/s (n/t) | model ms | % of model | aggregate copy / B"
                 + " | encrypted ms | encrypted / authenticated |");
-        System.out.println("|---|---|---|---|---|---|---|---|---|");
+        System.out.println("|---|---|---|---|---|---|---|---|---|---|");
         for (int w : workers) {
             JobSecret secret = JobSecret.random();
             List<TcpCollective> mac = LoopbackMesh.create(w, TIMEOUT, new CollectiveSecurity(secret, false));
@@ -55,15 +55,17 @@ public final class AllReduceBandwidthBench {
                 // interpreted, AES-GCM runs at ~100 MB/s, so measure warm code only
                 warmUp(mac, minSeconds * 2);
                 warmUp(enc, minSeconds * 2);
+                // B again right before this W's cells: on a shared machine the load drifts within a run
+                double b = loopbackStreamBytesPerSecond();
                 for (long bytes = 64 << 10; bytes <= (long) maxMb << 20; bytes *= 4) {
                     int n = (int) (bytes / Float.BYTES);
                     double tMac = secondsPerSum(mac, n, minSeconds);
                     double tEnc = secondsPerSum(enc, n, minSeconds);
-                    double model = 2.0 * (w - 1) / w * bytes / before;
+                    double model = 2.0 * (w - 1) / w * bytes / b;
                     // every member moves 2(W-1)/W · n through the kernel: all of them together, against one stream
-                    double aggregate = 2.0 * (w - 1) * bytes / tMac / before;
-                    System.out.printf(Locale.ROOT, "| %d | %s | %.2f | %.2f | %.2f | %.0f%% | %.2f | %.2f | %.2f |%n", w,
-                            human(bytes), tMac * 1e3, bytes / tMac / 1e9, model * 1e3, 100 * model / tMac, aggregate,
+                    double aggregate = 2.0 * (w - 1) * bytes / tMac / b;
+                    System.out.printf(Locale.ROOT, "| %d | %.2f | %s | %.2f | %.2f | %.2f | %.0f%% | %.2f | %.2f | %.2f |%n", w,
+                            b / 1e9, human(bytes), tMac * 1e3, bytes / tMac / 1e9, model * 1e3, 100 * model / tMac, aggregate,
                             tEnc * 1e3, tEnc / tMac);
                 }
             } finally {
@@ -72,8 +74,8 @@ public final class AllReduceBandwidthBench {
             }
         }
         double after = loopbackStreamBytesPerSecond();
-        System.out.printf(Locale.ROOT, "%nSingle-stream loopback copy B = %.2f GB/s (after); the model uses B before.%n",
-                after / 1e9);
+        System.out.printf(Locale.ROOT, "%nSingle-stream loopback copy B = %.2f GB/s (after); each W's model uses the B"
+                + " measured right before its cells.%n", after / 1e9);
     }
 
     private static String human(long bytes) {
