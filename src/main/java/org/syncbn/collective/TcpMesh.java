@@ -318,6 +318,10 @@ final class TcpMesh {
         if (e instanceof EOFException) {
             return new CollectiveException(what + " failed: rank " + peer + " closed the connection", e);
         }
+        if (e instanceof java.net.SocketException && String.valueOf(e.getMessage()).matches("(?i).*(reset|broken pipe).*")) {
+            // a peer that closes with our frames unread in its buffer resets instead of ending the stream
+            return new CollectiveException(what + " failed: rank " + peer + " closed the connection (" + e.getMessage() + ")", e);
+        }
         if (e instanceof FrameCipher.FrameAuthenticationException) {
             return new CollectiveException(what + " failed: the connection with rank " + peer + " was tampered with: "
                     + e.getMessage(), e);
