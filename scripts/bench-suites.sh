@@ -16,6 +16,12 @@ header() {
   echo "- date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
 }
 
+# what else ran on the machine at the start: load average and the busiest other processes
+beside() {
+  echo "- beside it: load average $(cut -d' ' -f1-3 /proc/loadavg); busiest other processes (%CPU since start, command):"
+  ps -eo pcpu=,comm= --sort=-pcpu | grep -v -e ' ps$' -e ' java$' | head -5 | sed 's/^ */  - /'
+}
+
 # field NAME FILE: the last value of a numeric JSON field in a metrics.jsonl
 field() { grep -o "\"$1\":[0-9.eE-]*" "$2" | tail -1 | cut -d: -f2; }
 
@@ -54,16 +60,49 @@ sync-overhead)
   ;;
 collective)
   out="bench/results/${date_tag}-collective-latency.md"
-  syncbn_java_cmd org.syncbn.collective.CollectiveLatencyBench
+  syncbn_java_cmd org.syncbn.bench.CollectiveLatencyBench
   {
     echo "# TCP all-reduce latency on loopback ($date_tag)"
     echo
-    echo "- command: \`scripts/bench.sh collective\` (org.syncbn.collective.CollectiveLatencyBench)"
+    echo "- command: \`scripts/bench.sh collective\` (org.syncbn.bench.CollectiveLatencyBench)"
     header
-    echo "- W members are threads of one JVM talking over loopback sockets (full mesh); payload 2C+1 doubles as SyncBN"
+    beside
+    echo "- W members are threads of one JVM talking over loopback sockets (full mesh, frames authenticated); payload 2C+1 doubles as SyncBN"
     echo
     "${SYNCBN_JAVA[@]}" 2>/dev/null
   } > "$out"
+  ;;
+allreduce)
+  out="bench/results/${date_tag}-allreduce.md"
+  syncbn_java_cmd org.syncbn.bench.AllReduceBandwidthBench
+  {
+    echo "# All-reduce bandwidth on loopback vs the bandwidth-optimal model ($date_tag)"
+    echo
+    echo "- command: \`scripts/bench.sh allreduce $*\` (org.syncbn.bench.AllReduceBandwidthBench $*)"
+    header
+    beside
+    echo "- W members are threads of one JVM, full mesh on 127.0.0.1; allReduceSum(float[]) of the buffer, large"
+    echo "  path (pipelined direct reduce-scatter + all-gather, 256 KB chunks); median of 5 timed batches after warm-up"
+    echo "- model = 2(W-1)/W * n / B, B = one loopback TCP stream (writer + reader thread) measured in this run;"
+    echo "  aggregate copy / B = bytes all members moved per second (2(W-1) n / t) over B"
+    echo
+    "${SYNCBN_JAVA[@]}" "$@" 2>/dev/null
+  } > "$out"
+  cat "$out"
+  ;;
+security)
+  out="bench/results/${date_tag}-collective-security.md"
+  syncbn_java_cmd org.syncbn.bench.CollectiveSecurityBench
+  {
+    echo "# What authenticating (and encrypting) the collectives costs ($date_tag)"
+    echo
+    echo "- command: \`scripts/bench.sh security $*\` (org.syncbn.bench.CollectiveSecurityBench $*)"
+    header
+    beside
+    echo
+    "${SYNCBN_JAVA[@]}" "$@" 2>/dev/null
+  } > "$out"
+  cat "$out"
   ;;
 accuracy)
   job="jobs/fashion-mlp.conf"

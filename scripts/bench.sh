@@ -9,6 +9,12 @@
 #   scripts/bench.sh sync-overhead     samples/s of bn.mode=sync vs local, MLP and CNN, per-worker
 #                                      batch 8, 32, 64, 128 on local[2]
 #   scripts/bench.sh collective        TCP all-reduce latency for 2, 4, 8 workers and BN payloads
+#   scripts/bench.sh allreduce [maxMB] [minSecondsPerCell] [W,W,...]
+#                                      all-reduce bandwidth 64 KB .. 64 MB, W = 2, 4, 8, against the
+#                                      ring model 2(W-1)/W n / B with B one loopback stream, this run
+#   scripts/bench.sh security [iterations]
+#                                      per-frame MAC / encryption cost, handshake cost per task and
+#                                      round, mesh connect, BN all-reduce authenticated vs encrypted
 #   scripts/bench.sh accuracy [job.conf] [--epochs N] [--target ACC] [--set key=value ...]
 #                                      test accuracy per epoch and wall time to reach ACC
 #   scripts/bench.sh cluster           the default job on a standalone cluster of this machine
@@ -19,7 +25,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$SYNCBN_ROOT"
 suite=throughput
 case "${1:-}" in
-  throughput|sync-overhead|collective|accuracy|cluster) suite="$1"; shift ;;
+  throughput|sync-overhead|collective|allreduce|security|accuracy|cluster) suite="$1"; shift ;;
 esac
 if [[ "$suite" != throughput ]]; then
   exec bash "$SYNCBN_ROOT/scripts/bench-suites.sh" "$suite" "$@"

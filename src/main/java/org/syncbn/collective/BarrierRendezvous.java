@@ -5,11 +5,9 @@ import org.apache.spark.SparkEnv;
 import org.apache.spark.util.TaskCompletionListener;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.BindException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
+import java.nio.channels.ServerSocketChannel;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -23,23 +21,19 @@ final class BarrierRendezvous {
     private BarrierRendezvous() {
     }
 
-    static TcpCollective connect(BarrierTaskContext ctx, Duration timeout) {
-        return connect(ctx, timeout, ctx::allGather);
-    }
-
     /**
-     * The same bootstrap with another way of exchanging the {@code rank@host:port} messages
-     * ({@link DriverRendezvous}): {@code exchange} takes this task's message and returns all of them.
+     * Binds, publishes this task's {@code rank@host:port} through {@code exchange} (which takes it
+     * and returns every task's message: Spark's allGather or the {@link DriverRendezvous}) and connects.
      */
-    static TcpCollective connect(BarrierTaskContext ctx, Duration timeout,
+    static TcpCollective connect(BarrierTaskContext ctx, Duration timeout, CollectiveSecurity security,
                                  java.util.function.Function<String, String[]> exchange) {
         int rank = ctx.partitionId();
         String host = advertisedHost();
-        ServerSocket server = bind(host);
+        ServerSocketChannel server = bind(host);
         TcpCollective collective;
         try {
-            String[] published = exchange.apply(rank + "@" + host + ":" + server.getLocalPort());
-            collective = TcpCollective.connect(rank, parse(published), server, timeout);
+            String[] published = exchange.apply(rank + "@" + host + ":" + server.socket().getLocalPort());
+            collective = TcpCollective.connect(rank, parse(published), server, timeout, security);
         } catch (RuntimeException e) {
             closeQuietly(server);
             throw e;
@@ -62,22 +56,23 @@ final class BarrierRendezvous {
     }
 
     /**
-     * An ephemeral-port server socket on {@code host}; on every interface if that address is not
-     * local (a container advertising its external name), so the advertised address still reaches it.
+     * An ephemeral-port server channel on {@code host}, never on every interface: an address this
+     * machine cannot bind (a container advertising an external name) fails here, naming it, rather
+     * than silently exposing the listener on 0.0.0.0.
      */
-    static ServerSocket bind(String host) {
+    static ServerSocketChannel bind(String host) {
+        ServerSocketChannel server = null;
         try {
-            ServerSocket server = new ServerSocket();
-            try {
-                server.bind(new InetSocketAddress(host, 0), 64);
-            } catch (BindException e) {
-                server.close();
-                server = new ServerSocket();
-                server.bind(new InetSocketAddress(0), 64);
-            }
+            server = ServerSocketChannel.open();
+            server.bind(new InetSocketAddress(host, 0), Limits.LISTEN_BACKLOG);
             return server;
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot open the collective's server socket on " + host, e);
+            if (server != null) {
+                closeQuietly(server);
+            }
+            throw new CollectiveException("cannot open the collective's server socket on " + host
+                    + " (the address Spark advertises for this executor; set spark.driver.host / SPARK_LOCAL_IP"
+                    + " to an address of this machine): " + e, e);
         }
     }
 
@@ -104,7 +99,7 @@ final class BarrierRendezvous {
         return new ArrayList<>(List.of(byRank));
     }
 
-    private static void closeQuietly(ServerSocket s) {
+    private static void closeQuietly(ServerSocketChannel s) {
         try {
             s.close();
         } catch (IOException ignored) {

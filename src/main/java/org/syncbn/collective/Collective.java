@@ -6,8 +6,9 @@ package org.syncbn.collective;
  *
  * <p>Contract shared by all implementations:
  * <ul>
- *   <li>Results are bitwise identical on every member, and {@link #allReduceSum} adds in the fixed
- *       rank order 0, 1, 2, ... so a run is reproducible.</li>
+ *   <li>Results are bitwise identical on every member, and {@link #allReduceSum} adds every
+ *       element in the fixed rank order 0, 1, 2, ... in the arrays' own precision, whatever their
+ *       size, so a run is reproducible and does not depend on how a caller splits its buffers.</li>
  *   <li>A member uses its collective, and the sub-collectives from {@link #group}, from one thread
  *       at a time; members run the same sequence of operations on each (sub-)collective.
  *       Implementations detect and report a member that calls a different operation.</li>
@@ -45,6 +46,36 @@ public interface Collective extends AutoCloseable {
     double[] allReduceSum(double[] local);
 
     /**
+     * {@link #allGather(double[])} for floats. This default moves them as doubles (exactly:
+     * every float is a double); implementations override it to keep floats on the wire.
+     */
+    default float[][] allGather(float[] local) {
+        double[][] all = allGather(widen(local));
+        float[][] out = new float[all.length][];
+        for (int r = 0; r < all.length; r++) {
+            out[r] = narrow(all[r]);
+        }
+        return out;
+    }
+
+    /**
+     * The element-wise sum in float arithmetic, added in rank order {@code ((a0 + a1) + a2) + ...},
+     * bitwise identical on every member; lengths and failures as {@link #allReduceSum(double[])}.
+     * This default gathers the floats (as doubles, exactly) and adds them here in that order;
+     * implementations override it to move floats and only a sum's share of them.
+     */
+    default float[] allReduceSum(float[] local) {
+        float[][] all = allGather(local);
+        float[] s = all[0].clone();
+        for (int r = 1; r < all.length; r++) {
+            for (int i = 0; i < s.length; i++) {
+                s[i] += all[r][i];
+            }
+        }
+        return s;
+    }
+
+    /**
      * The sub-collective of the {@code groupSize} consecutive ranks {@code [g·G, (g+1)·G)} this
      * member belongs to, with group-local ranks. Sub-collectives never see each other's or the
      * parent's messages. {@code groupSize == size()} returns this collective itself, and
@@ -62,4 +93,20 @@ public interface Collective extends AutoCloseable {
      */
     @Override
     void close();
+
+    private static double[] widen(float[] f) {
+        double[] d = new double[f.length];
+        for (int i = 0; i < f.length; i++) {
+            d[i] = f[i];
+        }
+        return d;
+    }
+
+    private static float[] narrow(double[] d) {
+        float[] f = new float[d.length];
+        for (int i = 0; i < d.length; i++) {
+            f[i] = (float) d[i];
+        }
+        return f;
+    }
 }

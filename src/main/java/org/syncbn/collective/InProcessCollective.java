@@ -54,12 +54,22 @@ public final class InProcessCollective implements Collective {
 
     @Override
     public double[][] allGather(double[] local) {
-        return RankOrder.deepCopy(exchange(Op.ALL_GATHER, local));
+        return (double[][]) RankOrder.deepCopy(ElementType.F64, exchange(Op.ALL_GATHER, local));
     }
 
     @Override
     public double[] allReduceSum(double[] local) {
-        return RankOrder.sum(exchange(Op.ALL_REDUCE_SUM, local));
+        return (double[]) RankOrder.sum(ElementType.F64, exchange(Op.ALL_REDUCE_SUM, local));
+    }
+
+    @Override
+    public float[][] allGather(float[] local) {
+        return (float[][]) RankOrder.deepCopy(ElementType.F32, exchange(Op.ALL_GATHER_F32, local));
+    }
+
+    @Override
+    public float[] allReduceSum(float[] local) {
+        return (float[]) RankOrder.sum(ElementType.F32, exchange(Op.ALL_REDUCE_SUM_F32, local));
     }
 
     @Override
@@ -80,7 +90,7 @@ public final class InProcessCollective implements Collective {
     }
 
     /** The shared, read-only arrays of every member; callers copy what they hand out. */
-    private double[][] exchange(Op op, double[] local) {
+    private Object[] exchange(Op op, Object local) {
         int global = offset + rank;
         String who = rendezvous.who(rank);
         if (closed || world.isClosed(global)) {
@@ -97,7 +107,7 @@ public final class InProcessCollective implements Collective {
         } finally {
             world.exit(global);
         }
-        RankOrder.requireEqualLengths(result.parts(), offset, who, op, result.seq());
+        RankOrder.requireEqualLengths(op.type, result.parts(), offset, who, op, result.seq());
         return result.parts();
     }
 }

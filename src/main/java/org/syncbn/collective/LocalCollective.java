@@ -27,6 +27,18 @@ public final class LocalCollective implements Collective {
     }
 
     @Override
+    public float[][] allGather(float[] local) {
+        requireOpen(Op.ALL_GATHER_F32);
+        return new float[][] {local.clone()};
+    }
+
+    @Override
+    public float[] allReduceSum(float[] local) {
+        requireOpen(Op.ALL_REDUCE_SUM_F32);
+        return local.clone();
+    }
+
+    @Override
     public Collective group(int groupSize) {
         RankOrder.requireDivides(groupSize, 1);
         return this;

@@ -3,18 +3,29 @@ package org.syncbn.collective;
 import java.io.Closeable;
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
-import java.net.SocketTimeoutException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.ServerSocketChannel;
+import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
 
 /**
- * Builds one member's full mesh: it dials every lower rank, then accepts every higher rank (rank
- * 0 only accepts, so the chain of waits always ends). Each connection starts with a hello both
- * ways (magic, protocol version, rank, size); a connection without our magic is dropped and the
- * wait goes on, a peer with another version or size fails the connect.
+ * Builds one member's full mesh: it dials every lower rank and lets every higher rank in through a
+ * {@link Gate} on its listening socket (rank 0 only lets in, so the chain of waits always ends;
+ * the last rank closes its socket at once). Both sides authenticate first ({@link Handshake},
+ * bound to this mesh by the SHA-256 of the members' addresses, so a member of another stage
+ * attempt cannot join); then the dialer sends a hello frame (rank, size) and the gate answers
+ * with its own.
+ *
+ * <p>Who is let in: a hello that claims a higher rank not yet taken, with the same size. Anything
+ * else is refused and logged (rate-limited), never fails the connect and never displaces an
+ * accepted peer: a stranger cannot end a run, and a real peer that never arrives still times the
+ * connect out, with the refusals in the message. The dialer retries until the deadline.
  */
 final class MeshConnector {
     private static final long RETRY_PAUSE_MS = 50;
@@ -23,29 +34,59 @@ final class MeshConnector {
     private final int size;
     private final Duration timeout;
     private final long deadline;
+    private final CollectiveSecurity security;
+    private final byte[] context;
+    private final SecureRandom random = new SecureRandom();
     private final PeerConnection[] peers;
+    private final LinkedBlockingQueue<Joined> joined = new LinkedBlockingQueue<>();
+    private final RefusalLog log;
+    private final boolean[] claimed;   // gate thread only
+    private final String[] claimedBy;  // gate thread only
 
-    private MeshConnector(int rank, int size, Duration timeout) {
-        this.rank = rank;
-        this.size = size;
-        this.timeout = timeout;
-        this.deadline = System.nanoTime() + timeout.toNanos();
-        this.peers = new PeerConnection[size];
+    private record Joined(int rank, Gate.Detached connection) {
     }
 
-    static TcpMesh connect(int rank, List<InetSocketAddress> addresses, ServerSocket listening, Duration timeout) {
-        if (timeout == null || timeout.isNegative() || timeout.isZero() || rank < 0 || rank >= addresses.size()) {
+    private MeshConnector(int rank, List<InetSocketAddress> addresses, Duration timeout, CollectiveSecurity security,
+                          RefusalLog log) {
+        this.rank = rank;
+        this.size = addresses.size();
+        this.timeout = timeout;
+        this.deadline = System.nanoTime() + timeout.toNanos();
+        this.security = security;
+        this.context = Handshake.meshContext(addresses);
+        this.peers = new PeerConnection[size];
+        this.log = log;
+        this.claimed = new boolean[size];
+        this.claimedBy = new String[size];
+    }
+
+    static TcpMesh connect(int rank, List<InetSocketAddress> addresses, ServerSocketChannel listening, Duration timeout,
+                           CollectiveSecurity security, TcpMesh.Tuning tuning, RefusalLog log) {
+        if (timeout == null || timeout.isNegative() || timeout.isZero() || rank < 0 || rank >= addresses.size()
+                || addresses.size() > Limits.MAX_WORLD || security == null) {
             closeQuietly(listening);   // it was handed over either way
             RankOrder.requirePositiveNanos(timeout);
-            throw new IllegalArgumentException("rank " + rank + " is outside the " + addresses.size() + " peers given");
+            if (security == null) {
+                throw new IllegalArgumentException("a collective needs its job's CollectiveSecurity");
+            }
+            throw new IllegalArgumentException("rank " + rank + " is outside the " + addresses.size() + " peers given"
+                    + " (at most " + Limits.MAX_WORLD + ")");
         }
-        MeshConnector c = new MeshConnector(rank, addresses.size(), timeout);
-        try (ServerSocket server = listening) {   // needed only until the mesh is up
+        MeshConnector c = new MeshConnector(rank, addresses, timeout, security, log);
+        Gate gate = null;
+        try (ServerSocketChannel server = listening) {   // needed only until the mesh is up
+            if (rank < c.size - 1) {
+                gate = new Gate("collective-rank" + rank + "-listener", server, security, Handshake.Purpose.MESH, c.context,
+                        c::admit, log);
+                gate.start();
+            } else {
+                server.close();   // nobody dials the last rank: strangers find no one there
+            }
             for (int p = 0; p < rank; p++) {
                 c.peers[p] = c.dial(p, addresses.get(p));
             }
-            c.acceptHigherRanks(server);
-            return new TcpMesh(rank, c.size, c.peers, timeout);
+            c.awaitHigherRanks();
+            return new TcpMesh(rank, c.size, c.peers, timeout, tuning);
         } catch (IOException | RuntimeException e) {
             for (PeerConnection p : c.peers) {
                 if (p != null) {
@@ -56,6 +97,55 @@ final class MeshConnector {
                 throw ce;
             }
             throw new CollectiveException("rank " + rank + ": connect failed: " + e, e);
+        } finally {
+            if (gate != null) {
+                gate.close();
+            }
+            for (Joined j; (j = c.joined.poll()) != null; ) {
+                closeQuietly(j.connection().socket());   // let in after the connect gave up
+            }
+        }
+    }
+
+    /** Gate thread: decides on an authenticated peer's hello. */
+    private void admit(Gate.Connection c) {
+        Frames.Header h = c.header();
+        if (h.op() != Frames.HELLO || h.count() != 8) {
+            c.refuse("bad hello", "first frame is " + Frames.describeOp(h.op()) + " of " + h.count() + " bytes");
+            return;
+        }
+        ByteBuffer b = ByteBuffer.wrap(c.body()).order(ByteOrder.LITTLE_ENDIAN);
+        int r = b.getInt();
+        int s = b.getInt();
+        if (s != size) {
+            c.refuse("collective size", "believes the collective has " + s + " members, this member " + size);
+        } else if (r <= rank || r >= size) {
+            c.refuse("rank claim", "claims rank " + r + ", but only ranks " + (rank + 1) + ".." + (size - 1)
+                    + " connect to rank " + rank);
+        } else if (claimed[r]) {
+            c.refuse("second claim of a rank", "claims rank " + r + ", accepted already from " + claimedBy[r]
+                    + ": the first connection stays");
+        } else {
+            claimed[r] = true;
+            claimedBy[r] = c.remote();
+            c.answer(Frames.HELLO, hello(rank, size), d -> joined.add(new Joined(r, d)));
+        }
+    }
+
+    private void awaitHigherRanks() throws IOException {
+        int expected = size - 1 - rank;
+        for (int got = 0; got < expected; got++) {
+            Joined j;
+            try {
+                j = joined.poll(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new CollectiveException("rank " + rank + ": connect was interrupted", e);
+            }
+            if (j == null) {
+                throw acceptTimeout();
+            }
+            peers[j.rank()] = PeerConnection.accepted(j.connection().socket(), j.connection().session());
         }
     }
 
@@ -65,19 +155,23 @@ final class MeshConnector {
             long left = deadline - System.nanoTime();
             if (left <= 0) {
                 throw new CollectiveException("rank " + rank + ": connect timed out after " + RankOrder.describe(timeout)
-                        + " reaching rank " + peer + " at " + address + (last == null ? "" : ": " + last), last);
+                        + " reaching rank " + peer + " at " + address + (last == null ? "" : ": " + last.getMessage()), last);
             }
             Socket socket = new Socket();
-            PeerConnection c = null;
             try {
-                socket.connect(address, (int) Math.max(1, left / 1_000_000));
-                c = new PeerConnection(socket);
-                c.sendHello(rank, size);
-                PeerConnection.Hello h = c.receiveHello(deadline);
-                check(h, c, peer);
+                socket.connect(address, (int) Math.max(1, Math.min(Integer.MAX_VALUE, left / 1_000_000)));
+                long attempt = Math.min(deadline, System.nanoTime() + Limits.HANDSHAKE_NANOS);
+                PeerConnection c = PeerConnection.handshake(socket, security, Handshake.Purpose.MESH, context, random, attempt);
+                c.sendControl(Frames.HELLO, hello(rank, size));
+                Frames.Header h = c.receive(attempt, Limits.MAX_FIRST_FRAME_BODY);
+                ByteBuffer b = ByteBuffer.wrap(c.controlBody()).order(ByteOrder.LITTLE_ENDIAN);
+                if (h.op() != Frames.HELLO || h.count() != 8 || b.getInt() != peer || b.getInt() != size) {
+                    throw new CollectiveException("rank " + rank + ": connect: rank " + peer + " at " + address
+                            + " answered with another rank or size");
+                }
                 return c;
             } catch (IOException e) {
-                // not listening yet, or went away mid-handshake: try again until the deadline
+                // not listening yet, busy, gone mid-handshake, or not one of ours: try again until the deadline
                 last = e;
                 closeQuietly(socket);
                 pause();
@@ -88,54 +182,7 @@ final class MeshConnector {
         }
     }
 
-    private void acceptHigherRanks(ServerSocket server) throws IOException {
-        int expected = size - 1 - rank;
-        int joined = 0;
-        while (joined < expected) {
-            long left = deadline - System.nanoTime();
-            if (left <= 0) {
-                throw acceptTimeout(null);
-            }
-            server.setSoTimeout((int) Math.max(1, left / 1_000_000));
-            Socket socket;
-            try {
-                socket = server.accept();
-            } catch (SocketTimeoutException e) {
-                throw acceptTimeout(e);
-            }
-            PeerConnection c = new PeerConnection(socket);
-            PeerConnection.Hello h;
-            try {
-                h = c.receiveHello(deadline);
-            } catch (IOException e) {
-                c.close();   // a stray or dead connection: keep waiting for the real peers
-                continue;
-            }
-            if (h.magic() != PeerConnection.MAGIC) {
-                c.close();
-                continue;
-            }
-            try {
-                check(h, c, -1);
-                if (h.rank() <= rank) {
-                    throw new CollectiveException("rank " + rank + ": connect: " + c.remote() + " claims rank "
-                            + h.rank() + ", but only higher ranks connect to this member");
-                }
-                c.sendHello(rank, size);
-            } catch (RuntimeException | IOException e) {
-                c.close();
-                throw e;
-            }
-            if (peers[h.rank()] == null) {
-                joined++;
-            } else {
-                peers[h.rank()].close();   // the peer retried its dial: the newer connection is the live one
-            }
-            peers[h.rank()] = c;
-        }
-    }
-
-    private CollectiveException acceptTimeout(Exception cause) {
+    private CollectiveException acceptTimeout() {
         List<Integer> missing = new ArrayList<>();
         for (int p = rank + 1; p < size; p++) {
             if (peers[p] == null) {
@@ -144,27 +191,11 @@ final class MeshConnector {
         }
         return new CollectiveException("rank " + rank + ": connect timed out after " + RankOrder.describe(timeout)
                 + " waiting for " + (missing.size() == 1 ? "rank " : "ranks ")
-                + missing.toString().replaceAll("[\\[\\]]", "") + " to connect", cause);
+                + missing.toString().replaceAll("[\\[\\]]", "") + " to connect" + log.summary());
     }
 
-    /** {@code expectedRank} -1: any rank. */
-    private void check(PeerConnection.Hello h, PeerConnection c, int expectedRank) {
-        String peer = expectedRank >= 0 ? "rank " + expectedRank + " at " + c.remote() : c.remote();
-        if (h.magic() != PeerConnection.MAGIC) {
-            throw new CollectiveException("rank " + rank + ": connect: " + peer + " is not a collective member"
-                    + " (bad magic 0x" + Integer.toHexString(h.magic()) + ")");
-        }
-        if (h.version() != PeerConnection.VERSION) {
-            throw new CollectiveException("rank " + rank + ": connect: " + peer + " speaks protocol version "
-                    + h.version() + ", this member speaks " + PeerConnection.VERSION);
-        }
-        if (h.size() != size) {
-            throw new CollectiveException("rank " + rank + ": connect: " + peer + " believes the collective has "
-                    + h.size() + " members, this member " + size);
-        }
-        if (h.rank() < 0 || h.rank() >= size || (expectedRank >= 0 && h.rank() != expectedRank)) {
-            throw new CollectiveException("rank " + rank + ": connect: " + peer + " answered as rank " + h.rank());
-        }
+    private static byte[] hello(int rank, int size) {
+        return ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putInt(rank).putInt(size).array();
     }
 
     private void pause() {

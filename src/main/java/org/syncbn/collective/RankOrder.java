@@ -7,14 +7,16 @@ final class RankOrder {
     private RankOrder() {
     }
 
-    /** {@code ((parts[0] + parts[1]) + parts[2]) + ...}: one fixed order, so every member agrees bitwise. */
-    static double[] sum(double[][] parts) {
-        double[] s = parts[0].clone();
+    /**
+     * {@code ((parts[0] + parts[1]) + parts[2]) + ...} in the parts' own precision: one fixed
+     * order, so every member agrees bitwise. The large-buffer path of {@link TcpMesh} adds each
+     * element in exactly this order too.
+     */
+    static Object sum(ElementType type, Object[] parts) {
+        Object s = type.copyOf(parts[0]);
+        int n = type.length(s);
         for (int r = 1; r < parts.length; r++) {
-            double[] p = parts[r];
-            for (int i = 0; i < s.length; i++) {
-                s[i] += p[i];
-            }
+            type.add(parts[r], 0, s, 0, n);
         }
         return s;
     }
@@ -23,24 +25,39 @@ final class RankOrder {
      * Throws the same {@link IllegalStateException} on every member when the lengths differ;
      * {@code offset} is the global rank of {@code parts[0]}, since messages name global ranks.
      */
-    static void requireEqualLengths(double[][] parts, int offset, String who, Op op, long seq) {
-        int n = parts[0].length;
-        for (double[] p : parts) {
-            if (p.length != n) {
+    static void requireEqualLengths(ElementType type, Object[] parts, int offset, String who, Op op, long seq) {
+        int[] lengths = new int[parts.length];
+        for (int r = 0; r < parts.length; r++) {
+            lengths[r] = type.length(parts[r]);
+        }
+        requireEqualLengths(lengths, offset, who, op, seq);
+    }
+
+    static void requireEqualLengths(int[] lengths, int offset, String who, Op op, long seq) {
+        for (int n : lengths) {
+            if (n != lengths[0]) {
                 StringBuilder sb = new StringBuilder(who).append(": ").append(op).append(" #").append(seq)
                         .append(": members passed arrays of different lengths (");
-                for (int r = 0; r < parts.length; r++) {
-                    sb.append(r == 0 ? "" : ", ").append("rank ").append(offset + r).append(": ").append(parts[r].length);
+                for (int r = 0; r < lengths.length; r++) {
+                    sb.append(r == 0 ? "" : ", ").append("rank ").append(offset + r).append(": ").append(lengths[r]);
                 }
-                throw new IllegalStateException(sb.append(')').toString());
+                throw new LengthMismatchException(sb.append(')').toString());
             }
         }
     }
 
-    static double[][] deepCopy(double[][] parts) {
-        double[][] copy = new double[parts.length][];
+    /** Members passed arrays of different lengths; every member throws it alike, and the collective stays usable. */
+    static final class LengthMismatchException extends IllegalStateException {
+        LengthMismatchException(String message) {
+            super(message);
+        }
+    }
+
+    /** A fresh {@code double[][]} or {@code float[][]} of copies of the parts. */
+    static Object deepCopy(ElementType type, Object[] parts) {
+        Object[] copy = type == ElementType.F64 ? new double[parts.length][] : new float[parts.length][];
         for (int r = 0; r < parts.length; r++) {
-            copy[r] = parts[r].clone();
+            copy[r] = type.copyOf(parts[r]);
         }
         return copy;
     }

@@ -23,11 +23,11 @@ final class Rendezvous {
     private final Condition advanced = lock.newCondition();
 
     // guarded by lock
-    private double[][] slots;
+    private Object[] slots;
     private final Op[] ops;
     private int arrived;
     private long completed;
-    private double[][] published;
+    private Object[] published;
     private String failure;
 
     Rendezvous(int offset, int size, boolean whole, Duration timeout) {
@@ -36,7 +36,7 @@ final class Rendezvous {
         this.whole = whole;
         this.timeout = timeout;
         this.timeoutNanos = timeout.toNanos();
-        this.slots = new double[size][];
+        this.slots = new Object[size];
         this.ops = new Op[size];
     }
 
@@ -54,10 +54,10 @@ final class Rendezvous {
     }
 
     /** The exchange's sequence number and every member's array (shared: callers must not modify). */
-    record Result(long seq, double[][] parts) {
+    record Result(long seq, Object[] parts) {
     }
 
-    Result exchange(int localRank, Op op, double[] data) {
+    Result exchange(int localRank, Op op, Object data) {
         long deadline = System.nanoTime() + timeoutNanos;
         String who = who(localRank);
         lock.lock();
@@ -66,7 +66,7 @@ final class Rendezvous {
             if (failure != null) {
                 throw new CollectiveException(who + ": " + op + " #" + seq + " cannot run: " + failure);
             }
-            slots[localRank] = data.clone();
+            slots[localRank] = op.type.copyOf(data);
             ops[localRank] = op;
             arrived++;
             if (arrived == size) {
@@ -124,7 +124,7 @@ final class Rendezvous {
             }
         }
         published = slots;
-        slots = new double[size][];
+        slots = new Object[size];
         arrived = 0;
         completed = seq;
         advanced.signalAll();

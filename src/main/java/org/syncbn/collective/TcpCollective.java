@@ -3,19 +3,24 @@ package org.syncbn.collective;
 import org.apache.spark.BarrierTaskContext;
 
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
+import java.nio.channels.ServerSocketChannel;
 import java.time.Duration;
 import java.util.List;
 
 /**
  * A member of a collective over direct TCP sockets: a full mesh (every pair of members holds one
- * connection, TCP_NODELAY), one round trip per operation. Each message carries its group's tag,
- * the operation's sequence number and its kind, so sub-collectives from {@link #group} share the
- * connections without ever taking each other's messages, and members whose operation sequences
- * diverge fail with both sides named. Every operation is bounded by the timeout: a peer that
- * stalls (or whose machine vanishes) fails it after the timeout, one that closes or whose process
- * dies fails it at once (the OS closes its sockets). Deadlock freedom for any payload size is
- * argued in {@link TcpMesh}.
+ * connection, TCP_NODELAY), authenticated under the job's secret before anything else is read, and
+ * every frame authenticated (or encrypted) after that ({@link CollectiveSecurity}). Small arrays
+ * take one round trip per operation; large sums take a pipelined reduce-scatter + all-gather that
+ * moves 2(W-1)/W of the array per member ({@link ScatterGatherSum}), with bitwise the same result.
+ * Arrays travel in their own precision (float stays float).
+ *
+ * <p>Each frame carries its group's tag, the operation's sequence number and its kind, so
+ * sub-collectives from {@link #group} share the connections without ever taking each other's
+ * messages, and members whose operation sequences diverge fail with both sides named. Every
+ * operation is bounded by the timeout: a peer that stalls (or whose machine vanishes) fails it
+ * after the timeout, one that closes or whose process dies fails it at once (the OS closes its
+ * sockets).
  *
  * <p>Ranks in messages are global (the rank in the collective {@link #connect} made).
  */
@@ -36,37 +41,69 @@ public final class TcpCollective implements Collective {
 
     /**
      * Joins the collective as {@code rank}: {@code peers.get(r)} is rank r's listening address,
-     * {@code listening} this rank's own bound server socket, which this call owns and closes once
-     * the mesh is up. Dials lower ranks (retrying until the timeout), accepts higher ranks.
+     * {@code listening} this rank's own bound server channel, which this call owns and closes once
+     * the mesh is up. Dials lower ranks (retrying until the timeout), lets higher ranks in; every
+     * connection authenticates under {@code security}'s secret first, and only members with the
+     * same secret, setting and address list are let in.
      *
      * @param timeout bound of the connect and of every later operation
-     * @throws CollectiveException if the mesh is not complete within the timeout or a peer is not
-     *         a compatible member
+     * @throws CollectiveException if the mesh is not complete within the timeout
      */
-    public static TcpCollective connect(int rank, List<InetSocketAddress> peers, ServerSocket listening, Duration timeout) {
-        return MeshConnector.connect(rank, List.copyOf(peers), listening, timeout).view(0, peers.size());
+    public static TcpCollective connect(int rank, List<InetSocketAddress> peers, ServerSocketChannel listening,
+                                        Duration timeout, CollectiveSecurity security) {
+        return connect(rank, peers, listening, timeout, security, TcpMesh.Tuning.DEFAULT,
+                RefusalLog.toSlf4j("collective rank " + rank));
+    }
+
+    static TcpCollective connect(int rank, List<InetSocketAddress> peers, ServerSocketChannel listening, Duration timeout,
+                                 CollectiveSecurity security, TcpMesh.Tuning tuning, RefusalLog log) {
+        return MeshConnector.connect(rank, List.copyOf(peers), listening, timeout, security, tuning, log)
+                .view(0, peers.size());
     }
 
     /**
      * Joins the collective of a Spark barrier stage as rank {@code ctx.partitionId()}: opens a
-     * server socket on this executor's host, publishes its address with a single
-     * {@code ctx.allGather} (about 1 s in Spark 3.5: once per stage, never per step) and connects.
-     * The collective closes itself when the task ends, so a failed task's peers fail at once.
+     * server socket on the host Spark advertises for this executor, publishes its address with a
+     * single {@code ctx.allGather} (about 1 s in Spark 3.5: once per stage, never per step) and
+     * connects. The collective closes itself when the task ends, so a failed task's peers fail at once.
      */
-    public static TcpCollective fromBarrier(BarrierTaskContext ctx, Duration timeout) {
-        return BarrierRendezvous.connect(ctx, timeout);
+    public static TcpCollective fromBarrier(BarrierTaskContext ctx, Duration timeout, CollectiveSecurity security) {
+        return BarrierRendezvous.connect(ctx, timeout, security, ctx::allGather);
     }
 
     /**
      * Like {@link #fromBarrier}, but the addresses are exchanged through the driver's
      * {@link DriverRendezvous} at {@code driverAddress} ("host:port") under {@code token} (unique
-     * per stage attempt): milliseconds instead of Spark's ~1 s allGather.
+     * per stage attempt): milliseconds instead of Spark's ~1 s allGather. The rendezvous must have
+     * been started with the same {@code security}.
      */
-    public static TcpCollective fromDriver(BarrierTaskContext ctx, String driverAddress, String token,
-                                           Duration timeout) {
+    public static TcpCollective fromDriver(BarrierTaskContext ctx, String driverAddress, String token, Duration timeout,
+                                           CollectiveSecurity security) {
         int size = ctx.getTaskInfos().length;
-        return BarrierRendezvous.connect(ctx, timeout,
-                message -> DriverRendezvous.exchange(driverAddress, token, ctx.partitionId(), size, message, timeout));
+        return BarrierRendezvous.connect(ctx, timeout, security, message ->
+                DriverRendezvous.exchange(driverAddress, token, ctx.partitionId(), size, message, timeout, security));
+    }
+
+    /**
+     * {@link #fromBarrier(BarrierTaskContext, Duration, CollectiveSecurity)} with the transitional
+     * secret of {@link TransitionalSecurity}: authenticated only when {@code spark.authenticate} is on.
+     *
+     * @deprecated pass the job's {@link CollectiveSecurity} from the driver
+     */
+    @Deprecated(forRemoval = true)
+    public static TcpCollective fromBarrier(BarrierTaskContext ctx, Duration timeout) {
+        return fromBarrier(ctx, timeout, TransitionalSecurity.fromSparkEnv());
+    }
+
+    /**
+     * {@link #fromDriver(BarrierTaskContext, String, String, Duration, CollectiveSecurity)} with the
+     * transitional secret of {@link TransitionalSecurity}.
+     *
+     * @deprecated pass the job's {@link CollectiveSecurity} from the driver
+     */
+    @Deprecated(forRemoval = true)
+    public static TcpCollective fromDriver(BarrierTaskContext ctx, String driverAddress, String token, Duration timeout) {
+        return fromDriver(ctx, driverAddress, token, timeout, TransitionalSecurity.fromSparkEnv());
     }
 
     @Override
@@ -81,12 +118,32 @@ public final class TcpCollective implements Collective {
 
     @Override
     public double[][] allGather(double[] local) {
-        return exchange(Op.ALL_GATHER, local);
+        Object[] parts = gather(Op.ALL_GATHER, local);
+        double[][] out = new double[parts.length][];
+        for (int r = 0; r < parts.length; r++) {
+            out[r] = (double[]) parts[r];
+        }
+        return out;
     }
 
     @Override
     public double[] allReduceSum(double[] local) {
-        return RankOrder.sum(exchange(Op.ALL_REDUCE_SUM, local));
+        return (double[]) reduce(Op.ALL_REDUCE_SUM, local);
+    }
+
+    @Override
+    public float[][] allGather(float[] local) {
+        Object[] parts = gather(Op.ALL_GATHER_F32, local);
+        float[][] out = new float[parts.length][];
+        for (int r = 0; r < parts.length; r++) {
+            out[r] = (float[]) parts[r];
+        }
+        return out;
+    }
+
+    @Override
+    public float[] allReduceSum(float[] local) {
+        return (float[]) reduce(Op.ALL_REDUCE_SUM_F32, local);
     }
 
     @Override
@@ -107,12 +164,21 @@ public final class TcpCollective implements Collective {
         }
     }
 
-    private double[][] exchange(Op op, double[] local) {
+    private Object[] gather(Op op, Object local) {
+        requireOpen(op);
+        // the sequence number advances only inside the mesh's one-thread-at-a-time section
+        return mesh.gather(offset, size, op, this, local);
+    }
+
+    private Object reduce(Op op, Object local) {
+        requireOpen(op);
+        return mesh.reduce(offset, size, op, this, local);
+    }
+
+    private void requireOpen(Op op) {
         if (closed && !mesh.isClosed()) {
             throw new CollectiveException(mesh.who(offset, size) + ": " + op + " on a closed collective");
         }
-        // the sequence number advances only inside the mesh's one-thread-at-a-time section
-        return mesh.exchange(offset, size, op, this, local);
     }
 
     long nextSeq() {

@@ -157,6 +157,86 @@ abstract class CollectiveContractTest {
         }
     }
 
+    static float[] floats(int rank, int step, int n) {
+        Random rnd = new Random(7_000_003L * rank + step);
+        float[] d = new float[n];
+        for (int i = 0; i < n; i++) {
+            d[i] = (float) (rnd.nextGaussian() * Math.pow(10, rnd.nextInt(13) - 6));
+        }
+        return d;
+    }
+
+    static float[] rankOrderedFloatSum(int from, int to, int step, int n) {
+        float[] s = floats(from, step, n);
+        for (int r = from + 1; r < to; r++) {
+            float[] p = floats(r, step, n);
+            for (int i = 0; i < n; i++) {
+                s[i] += p[i];
+            }
+        }
+        return s;
+    }
+
+    @ParameterizedTest(name = "W={0}")
+    @ValueSource(ints = {1, 2, 3, 4, 8})
+    void floatOperationsGatherAndAddInFloatArithmeticInRankOrderBitwiseOnEveryMember(int w) {
+        int n = 1025;
+        float[] expected = rankOrderedFloatSum(0, w, 0, n);
+        if (w >= 3) {
+            // a double sum rounded once to float differs somewhere: the test tells float arithmetic apart
+            double[] wide = new double[n];
+            for (int r = 0; r < w; r++) {
+                float[] p = floats(r, 0, n);
+                for (int i = 0; i < n; i++) {
+                    wide[i] += p[i];
+                }
+            }
+            boolean differs = false;
+            for (int i = 0; i < n; i++) {
+                differs |= Float.floatToRawIntBits((float) wide[i]) != Float.floatToRawIntBits(expected[i]);
+            }
+            assertTrue(differs, "test data cannot tell float from double addition");
+        }
+        List<Collective> members = members(w, GENEROUS);
+        Members.values(Members.run(members, (r, c) -> {
+            float[][] all = c.allGather(floats(r, 0, 7));
+            for (int q = 0; q < w; q++) {
+                Members.assertBitwiseEquals(floats(q, 0, 7), all[q], "slot " + q);
+            }
+            for (int step = 0; step < 3; step++) {
+                Members.assertBitwiseEquals(rankOrderedFloatSum(0, w, step, n), c.allReduceSum(floats(r, step, n)),
+                        "sum, step " + step);
+            }
+            return null;
+        }));
+    }
+
+    @ParameterizedTest(name = "n={0}")
+    @ValueSource(ints = {8191, 8192, 100_003, (1 << 20) + 3})
+    void sumsOfLargeArraysAreTheRankOrderedSumBitwiseInBothPrecisions(int n) {
+        int w = 3;
+        double[] expected = rankOrderedSum(dataOfRanks(0, w, 5, n));
+        float[] expectedFloats = rankOrderedFloatSum(0, w, 5, n);
+        List<Collective> members = members(w, GENEROUS);
+        Members.values(Members.run(members, (r, c) -> {
+            Members.assertBitwiseEquals(expected, c.allReduceSum(data(r, 5, n)), "double sum");
+            Members.assertBitwiseEquals(expectedFloats, c.allReduceSum(floats(r, 5, n)), "float sum");
+            return null;
+        }));
+    }
+
+    @Test
+    void floatAndDoubleVersionsOfAnOperationAreDifferentOperations() {
+        List<Collective> members = members(2, GENEROUS);
+        var outcomes = Members.run(members, (r, c) ->
+                r == 0 ? c.allReduceSum(new float[] {1}) : c.allReduceSum(new double[] {1}));
+        for (var o : outcomes) {
+            assertInstanceOf(CollectiveException.class, o.error(), "member " + o.rank());
+            String msg = o.error().getMessage();
+            assertTrue(msg.contains("allReduceSum(float[])") && msg.contains("allReduceSum"), msg);
+        }
+    }
+
     @ParameterizedTest(name = "G={0}")
     @ValueSource(ints = {1, 2})
     void groupsReduceOnlyWithinTheirGroupAndDoNotInterfereWhenRunConcurrently(int g) {

@@ -26,6 +26,17 @@ class LocalCollectiveTest {
     }
 
     @Test
+    void floatOperationsReturnCopiesToo() {
+        Collective c = new LocalCollective();
+        float[] x = {1.5f, -2};
+        assertArrayEquals(x, c.allGather(x)[0]);
+        assertArrayEquals(x, c.allReduceSum(x));
+        assertNotSame(x, c.allReduceSum(x));
+        c.close();
+        assertThrows(CollectiveException.class, () -> c.allReduceSum(new float[1]));
+    }
+
+    @Test
     void operationAfterCloseThrows() {
         Collective c = new LocalCollective();
         c.close();

@@ -86,6 +86,18 @@ final class Members {
         assertArrayEquals(bits(expected), bits(actual), message);
     }
 
+    static void assertBitwiseEquals(float[] expected, float[] actual, String message) {
+        assertArrayEquals(bits(expected), bits(actual), message);
+    }
+
+    private static int[] bits(float[] a) {
+        int[] b = new int[a.length];
+        for (int i = 0; i < a.length; i++) {
+            b[i] = Float.floatToRawIntBits(a[i]);
+        }
+        return b;
+    }
+
     private static long[] bits(double[] a) {
         long[] b = new long[a.length];
         for (int i = 0; i < a.length; i++) {

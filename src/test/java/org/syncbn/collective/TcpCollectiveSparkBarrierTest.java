@@ -30,10 +30,13 @@ class TcpCollectiveSparkBarrierTest {
     /** Each task joins the collective once, then runs a few steps' worth of all-reduces. */
     static final class CollectiveTask extends AbstractFunction1<scala.collection.Iterator<Integer>,
             scala.collection.Iterator<TaskResult>> implements Serializable {
+        /** Made on the driver, shipped in the task: the way the job's secret reaches its tasks. */
+        private final CollectiveSecurity security = new CollectiveSecurity(JobSecret.random(), false);
+
         @Override
         public scala.collection.Iterator<TaskResult> apply(scala.collection.Iterator<Integer> partition) {
             BarrierTaskContext ctx = BarrierTaskContext.get();
-            try (TcpCollective c = TcpCollective.fromBarrier(ctx, Duration.ofSeconds(30))) {
+            try (TcpCollective c = TcpCollective.fromBarrier(ctx, Duration.ofSeconds(30), security)) {
                 List<double[]> sums = new ArrayList<>();
                 for (int step = 0; step < STEPS; step++) {
                     sums.add(c.allReduceSum(CollectiveContractTest.data(c.rank(), step, 129)));

@@ -1,12 +1,14 @@
 package org.syncbn.collective;
 
 import org.junit.jupiter.api.Test;
+import org.syncbn.bench.LoopbackMesh;
 
-import java.io.DataOutputStream;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
+import java.nio.channels.ServerSocketChannel;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -17,6 +19,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -28,21 +31,25 @@ class TcpCollectiveTest extends CollectiveContractTest {
         return LoopbackMesh.create(size, timeout);
     }
 
-    private static ServerSocket listen() throws IOException {
-        return new ServerSocket(0, 64, InetAddress.getLoopbackAddress());
+    static final CollectiveSecurity SECURITY = new CollectiveSecurity(JobSecret.random(), false);
+
+    static ServerSocketChannel listen() throws IOException {
+        ServerSocketChannel s = ServerSocketChannel.open();
+        s.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 64);
+        return s;
     }
 
-    private static InetSocketAddress addressOf(ServerSocket s) {
-        return new InetSocketAddress(InetAddress.getLoopbackAddress(), s.getLocalPort());
+    static InetSocketAddress addressOf(ServerSocketChannel s) {
+        return new InetSocketAddress(InetAddress.getLoopbackAddress(), s.socket().getLocalPort());
     }
 
     @Test
     void connectTimesOutNamingTheRankThatNeverConnects() throws Exception {
-        try (ServerSocket s0 = listen(); ServerSocket s1 = listen()) {
+        try (ServerSocketChannel s0 = listen(); ServerSocketChannel s1 = listen()) {
             List<InetSocketAddress> peers = List.of(addressOf(s0), addressOf(s1));
             long t0 = System.nanoTime();
             CollectiveException e = assertThrows(CollectiveException.class,
-                    () -> TcpCollective.connect(0, peers, s0, Duration.ofSeconds(1)));
+                    () -> TcpCollective.connect(0, peers, s0, Duration.ofSeconds(1), SECURITY));
             long ms = (System.nanoTime() - t0) / 1_000_000;
             assertTrue(ms >= 900 && ms < 3000, "took " + ms + " ms");
             assertEquals("rank 0: connect timed out after 1 s waiting for rank 1 to connect", e.getMessage());
@@ -52,26 +59,26 @@ class TcpCollectiveTest extends CollectiveContractTest {
     @Test
     void connectTimesOutNamingTheRankThatNeverAnswers() throws Exception {
         // rank 0's port is bound (the kernel accepts the TCP connection) but rank 0 never runs
-        try (ServerSocket s0 = listen(); ServerSocket s1 = listen()) {
+        try (ServerSocketChannel s0 = listen(); ServerSocketChannel s1 = listen()) {
             List<InetSocketAddress> peers = List.of(addressOf(s0), addressOf(s1));
             CollectiveException e = assertThrows(CollectiveException.class,
-                    () -> TcpCollective.connect(1, peers, s1, Duration.ofSeconds(1)));
+                    () -> TcpCollective.connect(1, peers, s1, Duration.ofSeconds(1), SECURITY));
             assertTrue(e.getMessage().startsWith("rank 1: connect timed out after 1 s reaching rank 0"), e.getMessage());
         }
     }
 
     @Test
     void connectIgnoresAStrayConnectionWithoutTheMagic() throws Exception {
-        ServerSocket s0 = listen();
-        ServerSocket s1 = listen();
+        ServerSocketChannel s0 = listen();
+        ServerSocketChannel s1 = listen();
         List<InetSocketAddress> peers = List.of(addressOf(s0), addressOf(s1));
         try (Socket stray = new Socket()) {
             stray.connect(addressOf(s0));
             stray.getOutputStream().write("GET / HTTP/1.0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
             stray.getOutputStream().flush();
             CompletableFuture<TcpCollective> r0 = CompletableFuture.supplyAsync(
-                    () -> TcpCollective.connect(0, peers, s0, Duration.ofSeconds(10)));
-            try (TcpCollective c1 = TcpCollective.connect(1, peers, s1, Duration.ofSeconds(10));
+                    () -> TcpCollective.connect(0, peers, s0, Duration.ofSeconds(10), SECURITY));
+            try (TcpCollective c1 = TcpCollective.connect(1, peers, s1, Duration.ofSeconds(10), SECURITY);
                  TcpCollective c0 = r0.get(10, TimeUnit.SECONDS)) {
                 CompletableFuture<double[]> sum0 = CompletableFuture.supplyAsync(() -> c0.allReduceSum(new double[] {1}));
                 assertEquals(3.0, c1.allReduceSum(new double[] {2})[0]);
@@ -81,23 +88,26 @@ class TcpCollectiveTest extends CollectiveContractTest {
     }
 
     @Test
-    void connectRejectsAPeerWithAnotherProtocolVersion() throws Exception {
-        ServerSocket s0 = listen();
+    void aConnectionSpeakingAnotherProtocolVersionIsRefusedAndNamedWhenTheRealPeerNeverComes() throws Exception {
+        ServerSocketChannel s0 = listen();
         List<InetSocketAddress> peers = List.of(addressOf(s0), new InetSocketAddress(InetAddress.getLoopbackAddress(), 1));
         CompletableFuture<TcpCollective> r0 = CompletableFuture.supplyAsync(
-                () -> TcpCollective.connect(0, peers, s0, Duration.ofSeconds(10)));
+                () -> TcpCollective.connect(0, peers, s0, Duration.ofSeconds(2), SECURITY));
         try (Socket impostor = new Socket()) {
             impostor.connect(peers.get(0));
-            DataOutputStream out = new DataOutputStream(impostor.getOutputStream());
-            out.writeInt(PeerConnection.MAGIC);
-            out.writeInt(99);
-            out.writeInt(1);
-            out.writeInt(2);
-            out.flush();
+            ByteBuffer hello = ByteBuffer.allocate(Handshake.CLIENT_HELLO_BYTES).order(ByteOrder.LITTLE_ENDIAN);
+            hello.putInt(Handshake.MAGIC).putInt(99);
+            impostor.getOutputStream().write(hello.array());
+            impostor.getOutputStream().flush();
+            // an unauthenticated peer cannot end the connect: it is refused, and the wait goes on
+            assertEquals(-1, impostor.getInputStream().read(), "the impostor is disconnected without an answer");
+            assertFalse(r0.isDone());
             ExecutionException e = assertThrows(ExecutionException.class, () -> r0.get(10, TimeUnit.SECONDS));
             assertInstanceOf(CollectiveException.class, e.getCause());
-            assertTrue(e.getCause().getMessage().contains("speaks protocol version 99, this member speaks 1"),
-                    e.getCause().getMessage());
+            String msg = e.getCause().getMessage();
+            assertTrue(msg.startsWith("rank 0: connect timed out after 2 s waiting for rank 1 to connect (refused 1 connection:"),
+                    msg);
+            assertTrue(msg.contains("speaks protocol version 99, this member speaks 2"), msg);
         }
     }
 
@@ -133,10 +143,10 @@ class TcpCollectiveTest extends CollectiveContractTest {
 
     @Test
     void connectValidatesItsArguments() throws Exception {
-        try (ServerSocket s = listen()) {
+        try (ServerSocketChannel s = listen()) {
             List<InetSocketAddress> one = new ArrayList<>(List.of(addressOf(s)));
-            assertThrows(IllegalArgumentException.class, () -> TcpCollective.connect(1, one, s, Duration.ofSeconds(1)));
-            assertThrows(IllegalArgumentException.class, () -> TcpCollective.connect(0, one, s, Duration.ZERO));
+            assertThrows(IllegalArgumentException.class, () -> TcpCollective.connect(1, one, s, Duration.ofSeconds(1), SECURITY));
+            assertThrows(IllegalArgumentException.class, () -> TcpCollective.connect(0, one, s, Duration.ZERO, SECURITY));
         }
     }
 

@@ -1,4 +1,8 @@
-package org.syncbn.collective;
+package org.syncbn.bench;
+
+import org.syncbn.collective.Collective;
+import org.syncbn.collective.InProcessCollective;
+import org.syncbn.collective.TcpCollective;
 
 import java.time.Duration;
 import java.util.ArrayList;
