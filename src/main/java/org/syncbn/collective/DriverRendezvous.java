@@ -162,17 +162,6 @@ public final class DriverRendezvous implements AutoCloseable {
         }
     }
 
-    /**
-     * {@link #start(String, Duration, CollectiveSecurity)} with the transitional secret of
-     * {@link TransitionalSecurity}: authenticated only when {@code spark.authenticate} is on.
-     *
-     * @deprecated pass the job's {@link CollectiveSecurity}
-     */
-    @Deprecated(forRemoval = true)
-    public static DriverRendezvous start(String host, Duration timeout) {
-        return start(host, timeout, TransitionalSecurity.fromSparkEnv());
-    }
-
     /** "host:port" for the tasks. */
     public String address() {
         return address;

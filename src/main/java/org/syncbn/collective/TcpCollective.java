@@ -84,28 +84,6 @@ public final class TcpCollective implements Collective {
                 DriverRendezvous.exchange(driverAddress, token, ctx.partitionId(), size, message, timeout, security));
     }
 
-    /**
-     * {@link #fromBarrier(BarrierTaskContext, Duration, CollectiveSecurity)} with the transitional
-     * secret of {@link TransitionalSecurity}: authenticated only when {@code spark.authenticate} is on.
-     *
-     * @deprecated pass the job's {@link CollectiveSecurity} from the driver
-     */
-    @Deprecated(forRemoval = true)
-    public static TcpCollective fromBarrier(BarrierTaskContext ctx, Duration timeout) {
-        return fromBarrier(ctx, timeout, TransitionalSecurity.fromSparkEnv());
-    }
-
-    /**
-     * {@link #fromDriver(BarrierTaskContext, String, String, Duration, CollectiveSecurity)} with the
-     * transitional secret of {@link TransitionalSecurity}.
-     *
-     * @deprecated pass the job's {@link CollectiveSecurity} from the driver
-     */
-    @Deprecated(forRemoval = true)
-    public static TcpCollective fromDriver(BarrierTaskContext ctx, String driverAddress, String token, Duration timeout) {
-        return fromDriver(ctx, driverAddress, token, timeout, TransitionalSecurity.fromSparkEnv());
-    }
-
     @Override
     public int rank() {
         return mesh.rank - offset;

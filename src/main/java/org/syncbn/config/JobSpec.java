@@ -252,7 +252,10 @@ public record JobSpec(
      */
     public record SparkSpec(String master, @Bounds(min = 0, max = 86_400) int slotWaitSec) implements Serializable {}
 
-    public record CollectiveSpec(@Bounds(min = 1, max = 86_400) int timeoutSec, Rendezvous rendezvous)
+    /**
+     * @param encrypt AES-GCM-encrypt the frames between workers (otherwise only authenticated: a MAC on each)
+     */
+    public record CollectiveSpec(@Bounds(min = 1, max = 86_400) int timeoutSec, Rendezvous rendezvous, boolean encrypt)
             implements Serializable {}
 
     /**

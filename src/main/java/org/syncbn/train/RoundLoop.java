@@ -4,6 +4,7 @@ import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
 import org.nd4j.linalg.api.buffer.DataType;
+import org.syncbn.collective.CollectiveSecurity;
 import org.syncbn.collective.DriverRendezvous;
 import org.syncbn.config.JobSpec;
 import org.syncbn.config.SpecException;
@@ -36,7 +37,11 @@ final class RoundLoop {
     private final int roundAttempts;
     private final int slotWaitSec;
 
-    RoundLoop(JavaSparkContext sc, RoundConfig config, RoundSchedule schedule, Network network, JobSpec spec) {
+    private final CollectiveSecurity security;
+
+    RoundLoop(JavaSparkContext sc, RoundConfig config, RoundSchedule schedule, Network network, JobSpec spec,
+              CollectiveSecurity security) {
+        this.security = security;
         this.sc = sc;
         this.config = config;
         this.plan = config.plan();
@@ -60,7 +65,7 @@ final class RoundLoop {
                     + " partitions, the plan needs one per worker: " + plan.workers());
         }
         DriverRendezvous rendezvous = config.communicates() && collective.rendezvous() == JobSpec.Rendezvous.DRIVER
-                ? DriverRendezvous.start(driverHost(), Duration.ofSeconds(collective.timeoutSec())) : null;
+                ? DriverRendezvous.start(driverHost(), Duration.ofSeconds(collective.timeoutSec()), security) : null;
         try {
             return rounds(shards, start, endRound, listener, rendezvous);
         } finally {

@@ -4,6 +4,8 @@ import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.syncbn.bn.BnMode;
 import org.syncbn.bn.SyncBatchNormalization;
+import org.syncbn.collective.CollectiveSecurity;
+import org.syncbn.collective.JobSecret;
 import org.syncbn.config.JobSpec;
 import org.syncbn.config.JobSpecLoader;
 import org.syncbn.config.SpecException;
@@ -160,8 +162,9 @@ public final class TrainingRun {
             // the initialised network's JSON: DL4J's reader needs its recorded parameter names to
             // keep a BatchNorm variance parameterisation (useLogStd) as configured
             Blueprint blueprint = network.blueprint();
+            CollectiveSecurity security = new CollectiveSecurity(jobSecret(sc), spec.collective().encrypt());
             RoundConfig roundConfig = new RoundConfig(runId, blueprint, plan, threads, effectiveMode(network),
-                    join.apply(MeshJoin.tcp(Duration.ofSeconds(spec.collective().timeoutSec()))));
+                    join.apply(MeshJoin.tcp(Duration.ofSeconds(spec.collective().timeoutSec()), security)));
             RoundSchedule schedule = new RoundSchedule(plan.stepsPerEpoch(), spec.train().stepsPerRound());
             int firstEpoch = continuing != null ? continuing.epochCount() : 0;
             int startRound = checkpoint != null ? checkpoint.nextRound() : schedule.firstRound(firstEpoch);
@@ -176,7 +179,7 @@ public final class TrainingRun {
             }
             listener = listener.then(afterRound);
             TrainingState start = new TrainingState(network.params(), network.updaterState(), startRound);
-            TrainingState end = new RoundLoop(sc, roundConfig, schedule, network, spec)
+            TrainingState end = new RoundLoop(sc, roundConfig, schedule, network, spec, security)
                     .run(data.train(), start, endRound, listener);
             network.load(end.params(), end.updater());
             // dl4j-spark counts a caller's epochs itself once training returns
@@ -233,6 +236,17 @@ public final class TrainingRun {
         }
         int ghost = ((SyncBatchNormalization) network.syncBnLayers().get(0).conf().getLayer()).getGhostBatchSize();
         return ghost > 0 ? BnMode.parse("ghost:" + ghost) : spec.bn().mode();
+    }
+
+    /**
+     * The secret every connection of this run's rendezvous and meshes proves: derived from Spark's own
+     * when spark.authenticate is on (so one secret guards the whole application), else 256 fresh bits.
+     */
+    static JobSecret jobSecret(JavaSparkContext sc) {
+        if (sc.getConf().getBoolean("spark.authenticate", false) && sc.getConf().contains("spark.authenticate.secret")) {
+            return JobSecret.derive(sc.getConf().get("spark.authenticate.secret"));
+        }
+        return JobSecret.random();
     }
 
     private static void refuseToOverwrite(FileStore out) {

@@ -2,6 +2,7 @@ package org.syncbn.worker;
 
 import org.apache.spark.BarrierTaskContext;
 import org.syncbn.collective.Collective;
+import org.syncbn.collective.CollectiveSecurity;
 import org.syncbn.collective.TcpCollective;
 
 import java.io.Serializable;
@@ -17,19 +18,22 @@ public interface MeshJoin extends Serializable {
      * Direct TCP sockets between the tasks, found through the driver's rendezvous server when the
      * round names one ({@link RoundState#rendezvous}), else through one Spark barrier allGather.
      */
-    static MeshJoin tcp(Duration timeout) {
-        return new Tcp(timeout);
+    static MeshJoin tcp(Duration timeout, CollectiveSecurity security) {
+        return new Tcp(timeout, security);
     }
 
-    /** {@link #tcp}. */
-    record Tcp(Duration timeout) implements MeshJoin {
+    /**
+     * {@link #tcp}; every connection authenticates with the job's secret, which reaches the task in
+     * its closure (Spark protects it with spark.authenticate and spark.network.crypto.enabled).
+     */
+    record Tcp(Duration timeout, CollectiveSecurity security) implements MeshJoin {
         @Override
         public Collective join(BarrierTaskContext task, RoundState round) {
             if (round.rendezvous() == null) {
-                return TcpCollective.fromBarrier(task, timeout);
+                return TcpCollective.fromBarrier(task, timeout, security);
             }
             return TcpCollective.fromDriver(task, round.rendezvous(), round.tokenPrefix() + task.stageAttemptNumber(),
-                    timeout);
+                    timeout, security);
         }
     }
 }

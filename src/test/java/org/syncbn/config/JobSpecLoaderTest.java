@@ -78,7 +78,7 @@ class JobSpecLoaderTest {
                         JobSpec.LrDecay.NONE, 0.1, List.of()),
                 new JobSpec.CheckpointSpec(0),
                 new JobSpec.SparkSpec("", 30),
-                new JobSpec.CollectiveSpec(120, JobSpec.Rendezvous.DRIVER),
+                new JobSpec.CollectiveSpec(120, JobSpec.Rendezvous.DRIVER, true),
                 new JobSpec.RetrainSpec("registry", "", "", "", "", 0.005, 600));
         assertEquals(documented, spec);
         assertEquals(128, spec.globalBatch());
