@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The sync-overhead, collective and accuracy suites of scripts/bench.sh (see there).
+# The sync-overhead, collective, accuracy, cluster and cnn-speed suites of scripts/bench.sh (see there).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$SYNCBN_ROOT"
@@ -189,6 +189,72 @@ cluster)
         'BEGIN { printf "| %d | %s | %.0f | %.2f | %.2f | %.3f | %.3f | %.3f | %.3f | %.4f | %s |\n", w, m, s, r, r - b - t - l - g, b, t, l, g, a, same }' >> "$out"
     done
   done
+  ;;
+cnn-speed)
+  # DL4J (plain, and with the project's fast convolutions) and PyTorch side by side in this one run,
+  # one native thread per process, float, Adam: ResNet-20 and the fashion-cnn network in one process;
+  # then the fashion-cnn job on local[2] (scripts/syncbn train, sync BN) against PyTorch DDP with 2
+  # processes on the same Fashion-MNIST slice. PyTorch rows only where python3-torch is installed.
+  out="bench/results/${date_tag}-cnn-speed.md"
+  data="${SYNCBN_DATA:-/usr/share/datasets/fashion-mnist}"
+  examples=6400
+  syncbn_java_cmd org.syncbn.bench.CnnSpeedBench
+  have_torch=no
+  /usr/bin/python3 -c 'import torch' 2> /dev/null && have_torch=yes
+  dl4j() { OMP_NUM_THREADS=1 "${SYNCBN_JAVA[@]}" "$@" 2> "$work/dl4j.err" | grep -E '^(BENCH|NATIVE)' || { tail -5 "$work/dl4j.err" >&2; exit 1; }; }
+  torch() { OMP_NUM_THREADS=1 /usr/bin/python3 bench/cnn_speed_torch.py "$@" 2> "$work/torch.err" | grep '^BENCH' || { tail -5 "$work/torch.err" >&2; exit 1; }; }
+  rate() { grep '^BENCH' | tail -1 | sed -E 's/.*samples_per_sec=([0-9.]+).*/\1/'; }
+  declare -A r
+  for net in resnet20 fashion-cnn; do
+    batch=32; [[ $net == fashion-cnn ]] && batch=64
+    dl4j net=$net batch=$batch conv=dl4j > "$work/$net-dl4j.txt"
+    dl4j net=$net batch=$batch conv=fast > "$work/$net-fast.txt"
+    r[$net-dl4j]=$(rate < "$work/$net-dl4j.txt"); r[$net-fast]=$(rate < "$work/$net-fast.txt")
+    r[$net-torch]=NaN
+    if [[ $have_torch == yes ]]; then torch single --net $net --batch $batch > "$work/$net-torch.txt"; r[$net-torch]=$(rate < "$work/$net-torch.txt"); fi
+  done
+  scripts/syncbn train jobs/fashion-cnn.conf --set train.epochs=1 --set data.maxTrainExamples=$examples \
+    --set data.maxTestExamples=1000 --set "data.dir=\"$data\"" --out "$work/job" > /dev/null 2> "$work/job.err" \
+    || { tail -5 "$work/job.err" >&2; exit 1; }
+  r[job]=$(field samples_per_sec "$work/job/metrics.jsonl")
+  SYNCBN_NATIVE=generic scripts/syncbn train jobs/fashion-cnn.conf --set train.epochs=1 --set data.maxTrainExamples=$examples \
+    --set data.maxTestExamples=1000 --set "data.dir=\"$data\"" --out "$work/job-generic" > /dev/null 2> "$work/job-generic.err" \
+    || { tail -5 "$work/job-generic.err" >&2; exit 1; }
+  r[job-generic]=$(field samples_per_sec "$work/job-generic/metrics.jsonl")
+  r[ddp]=NaN
+  if [[ $have_torch == yes ]]; then
+    torch ddp --data "$data" --workers 2 --batch 64 --examples $examples > "$work/ddp.txt"; r[ddp]=$(rate < "$work/ddp.txt")
+  fi
+  {
+    echo "# CNN training speed: DL4J vs PyTorch on this CPU ($date_tag)"
+    echo
+    echo "- command: \`scripts/bench.sh cnn-speed\`"
+    header
+    echo "- DL4J native build: $(grep -h '^NATIVE' "$work"/*-fast.txt | head -1 | cut -d' ' -f2-)"
+    echo "- PyTorch: $([[ $have_torch == yes ]] && /usr/bin/python3 -c 'import torch; print(torch.__version__, "(oneDNN", torch.backends.mkldnn.is_available(), ")")' || echo "not installed (apt-get install python3-torch)")"
+    echo "- single process: random 1x28x28 inputs, float, Adam 1e-3, one native thread (OMP_NUM_THREADS=1), median"
+    echo "  of 3 repeats of 30 steps after 5 warm-up steps (org.syncbn.bench.CnnSpeedBench, bench/cnn_speed_torch.py)."
+    echo "  'DL4J' is plain DL4J 1.0.0-M2; 'DL4J fast' the same network through org.syncbn.conv.FastConvolutions."
+    echo "- job: jobs/fashion-cnn.conf (sync BN, fast convolutions, 2 workers x 64, local[2], one thread per worker), one epoch of the"
+    echo "  first $examples training images, samples/s of the training rounds; PyTorch: DistributedDataParallel, 2 processes,"
+    echo "  gloo, plain BatchNorm (SyncBatchNorm refuses CPU tensors), the same images, batch 64 per process"
+    echo "- machine shared with other work: compare the ratios of this one run, not figures across runs"
+    echo
+    echo "| network | batch | DL4J samples/s | DL4J fast samples/s | PyTorch samples/s | fast / DL4J | fast / PyTorch |"
+    echo "|---|---|---|---|---|---|---|"
+    for net in resnet20 fashion-cnn; do
+      batch=32; [[ $net == fashion-cnn ]] && batch=64
+      awk -v n=$net -v b=$batch -v d="${r[$net-dl4j]}" -v f="${r[$net-fast]}" -v t="${r[$net-torch]}" \
+        'BEGIN { printf "| %s | %d | %.1f | %.1f | %s | %.2fx | %s |\n", n, b, d, f, (t == "NaN" ? "-" : t), f / d, (t == "NaN" ? "-" : sprintf("%.2fx", f / t)) }'
+    done
+    echo
+    echo "| job | samples/s | vs PyTorch DDP |"
+    echo "|---|---|---|"
+    awk -v j="${r[job]}" -v g="${r[job-generic]}" -v t="${r[ddp]}" 'BEGIN {
+      printf "| fashion-cnn, syncbn train, local[2], native build chosen for this CPU | %.1f | %s |\n", j, (t == "NaN" ? "-" : sprintf("%.2fx", j / t))
+      printf "| the same, SYNCBN_NATIVE=generic (the fallback for CPUs without AVX2) | %.1f | %s |\n", g, (t == "NaN" ? "-" : sprintf("%.2fx", g / t))
+      if (t != "NaN") printf "| PyTorch DDP, 2 processes | %.1f | 1.00x |\n", t }'
+  } > "$out"
   ;;
 esac
 cat "$out"

@@ -20,12 +20,16 @@
 #   scripts/bench.sh cluster           the default job on a standalone cluster of this machine
 #                                      (scripts/local-cluster.sh) vs local[W], W = 2 and 4, with the
 #                                      per-round overhead split (broadcast, task setup, launch+collect, merge)
+#   scripts/bench.sh cnn-speed         ResNet-20 and the fashion-cnn network: DL4J, DL4J with the project's
+#                                      fast convolutions and PyTorch (when python3-torch is installed) side
+#                                      by side, one thread each; the fashion-cnn job (fast convolutions) on
+#                                      local[2] vs PyTorch DDP with 2 processes
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$SYNCBN_ROOT"
 suite=throughput
 case "${1:-}" in
-  throughput|sync-overhead|collective|allreduce|security|accuracy|cluster) suite="$1"; shift ;;
+  throughput|sync-overhead|collective|allreduce|security|accuracy|cluster|cnn-speed) suite="$1"; shift ;;
 esac
 if [[ "$suite" != throughput ]]; then
   exec bash "$SYNCBN_ROOT/scripts/bench-suites.sh" "$suite" "$@"

@@ -28,6 +28,19 @@ syncbn_java_opts() {
   sed -n 's/^spark\.driver\.extraJavaOptions[[:space:]]\+//p' "$SYNCBN_ROOT/conf/spark-defaults.conf"
 }
 
+# The ND4J native build. By default each JVM chooses it itself from /proc/cpuinfo
+# (org.syncbn.natives.NativeBuildChoice: the oneDNN/AVX2 build on CPUs with AVX2, else the generic
+# one); SYNCBN_NATIVE=generic or a classifier extension (-onednn-avx2, -avx2, ...) forces one.
+syncbn_native_opts() {
+  case "${SYNCBN_NATIVE:-}" in
+    "") ;;
+    generic) echo "-Dorg.bytedeco.javacpp.platform.extension=" ;;
+    -*) echo "-Dorg.bytedeco.javacpp.platform.extension=$SYNCBN_NATIVE" ;;
+    *) echo "syncbn: SYNCBN_NATIVE must be 'generic' or a classifier extension such as -onednn-avx2, got '$SYNCBN_NATIVE'" >&2
+       return 2 ;;
+  esac
+}
+
 # Prints nothing; fills the array SYNCBN_JAVA with the java command line for main class $1.
 syncbn_java_cmd() {
   local main="$1"
@@ -35,7 +48,9 @@ syncbn_java_cmd() {
   commit="$(git -C "$SYNCBN_ROOT" rev-parse --short=12 HEAD 2>/dev/null || echo unknown)"
   if [[ -n "$(git -C "$SYNCBN_ROOT" status --porcelain --untracked-files=no 2>/dev/null)" ]]; then commit="$commit-dirty"; fi
   # shellcheck disable=SC2207
-  SYNCBN_JAVA=(java -Xmx"${SYNCBN_HEAP:-8g}" $(syncbn_java_opts)
+  local native
+  native="$(syncbn_native_opts)" || exit 2
+  SYNCBN_JAVA=(java -Xmx"${SYNCBN_HEAP:-8g}" $(syncbn_java_opts) $native
     -Dlog4j2.configurationFile="$SYNCBN_ROOT/conf/log4j2.properties"
     -Dsyncbn.gitCommit="$commit"
     -cp "$SYNCBN_ROOT/target/classes:$(cat "$SYNCBN_ROOT/target/classpath.txt")" "$main")

@@ -1,6 +1,7 @@
 package org.syncbn.cli;
 
 import org.syncbn.config.SpecException;
+import org.syncbn.natives.NativeBuildChoice;
 
 import java.io.PrintStream;
 import java.util.Arrays;
@@ -43,6 +44,7 @@ public final class Main {
     }
 
     public static void main(String[] argv) {
+        NativeBuildChoice.applyToThisJvm();   // before anything touches ND4J
         int code = run(argv, System.out, System.err);
         // Spark's barrier-stage timer is a non-daemon thread: without an explicit exit the JVM stays up.
         System.exit(code);

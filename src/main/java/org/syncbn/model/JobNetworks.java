@@ -9,6 +9,7 @@ import org.syncbn.bn.BnConversion;
 import org.syncbn.bn.BnMode;
 import org.syncbn.config.JobSpec;
 import org.syncbn.config.SpecException;
+import org.syncbn.conv.FastConvolutions;
 import org.syncbn.network.InputLayouts;
 import org.syncbn.network.Network;
 import org.syncbn.network.WarmStart;
@@ -83,14 +84,16 @@ public final class JobNetworks {
             if (conf instanceof MultiLayerConfiguration mlc) {
                 TrainableCheck.require(mlc, what);
                 JobOverrides.apply(mlc, spec, stepsPerEpoch, useLogStd);
-                network = init(mode.usesSyncLayer() ? BnConversion.toSync(mlc, mode.ghostBatchSize())
-                        : BnConversion.toStandard(mlc));
+                MultiLayerConfiguration fast = FastConvolutions.apply(mlc);
+                network = init(mode.usesSyncLayer() ? BnConversion.toSync(fast, mode.ghostBatchSize())
+                        : BnConversion.toStandard(fast));
             } else {
                 ComputationGraphConfiguration cgc = (ComputationGraphConfiguration) conf;
                 TrainableCheck.require(cgc, what);
                 JobOverrides.apply(cgc, spec, stepsPerEpoch, useLogStd);
-                network = init(mode.usesSyncLayer() ? BnConversion.toSync(cgc, mode.ghostBatchSize())
-                        : BnConversion.toStandard(cgc));
+                ComputationGraphConfiguration fast = FastConvolutions.apply(cgc);
+                network = init(mode.usesSyncLayer() ? BnConversion.toSync(fast, mode.ghostBatchSize())
+                        : BnConversion.toStandard(fast));
             }
         } catch (SpecException e) {
             throw e;

@@ -23,6 +23,7 @@ import org.syncbn.bn.BnConversion;
 import org.syncbn.bn.BnMode;
 import org.syncbn.config.JobSpec;
 import org.syncbn.config.SpecException;
+import org.syncbn.conv.FastConvolutions;
 import org.syncbn.network.Network;
 
 /**
@@ -100,7 +101,8 @@ public final class NetworkFactory {
         list.layer(index, new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT)
                 .nOut(input.classes()).activation(Activation.SOFTMAX).build());
         list.setInputType(inputType);
-        MultiLayerConfiguration conf = list.build();
+        // the project's convolutions: DL4J's own maths, through libnd4j's (oneDNN) conv ops where they exist
+        MultiLayerConfiguration conf = FastConvolutions.apply(list.build());
         BnMode mode = spec.bn().mode();
         return mode.usesSyncLayer() ? BnConversion.toSync(conf, mode.ghostBatchSize()) : conf;
     }

@@ -14,6 +14,7 @@ import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.lossfunctions.LossFunctions;
 import org.syncbn.config.JobSpec;
 import org.syncbn.config.SpecException;
+import org.syncbn.conv.FastConvolutions;
 
 /**
  * The residual networks for small images of He et al. 2016, section 4.2 (CIFAR ResNet-(6n+2)), as a
@@ -61,7 +62,7 @@ public final class ResNets {
         g.addLayer("output", new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nOut(input.classes())
                 .activation(Activation.SOFTMAX).build(), "pool");
         g.setOutputs("output");
-        return g.build();
+        return FastConvolutions.apply(g.build());
     }
 
     private static String block(ComputationGraphConfiguration.GraphBuilder g, JobSpec spec, String name, String in,

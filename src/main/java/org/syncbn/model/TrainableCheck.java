@@ -86,7 +86,8 @@ final class TrainableCheck {
         }
     }
 
+    /** DL4J's own classes, and the project's convolution (DL4J's ConvolutionLayer with other kernels behind it). */
     private static boolean own(Class<?> type) {
-        return type.getName().startsWith(DL4J);
+        return type.getName().startsWith(DL4J) || type == org.syncbn.conv.FastConvolution.class;
     }
 }

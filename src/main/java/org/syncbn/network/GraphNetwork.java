@@ -17,6 +17,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
 import org.syncbn.bn.BnConversion;
+import org.syncbn.conv.FastConvolutions;
 
 import java.io.File;
 import java.io.IOException;
@@ -185,7 +186,7 @@ final class GraphNetwork implements Network {
 
     @Override
     public Network forExport() {
-        ComputationGraphConfiguration conf = BnConversion.toStandard(graph.getConfiguration());
+        ComputationGraphConfiguration conf = FastConvolutions.toStandard(BnConversion.toStandard(graph.getConfiguration()));
         ExportedUpdaters.freeze(conf);
         return copyInto(conf);
     }

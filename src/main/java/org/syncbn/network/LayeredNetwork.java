@@ -15,6 +15,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
 import org.syncbn.bn.BnConversion;
+import org.syncbn.conv.FastConvolutions;
 
 import java.io.File;
 import java.io.IOException;
@@ -150,7 +151,7 @@ final class LayeredNetwork implements Network {
     @Override
     public Network forExport() {
         MultiLayerNetwork standard = BnConversion.toStandard(net);
-        MultiLayerConfiguration conf = standard.getLayerWiseConfigurations().clone();
+        MultiLayerConfiguration conf = FastConvolutions.toStandard(standard.getLayerWiseConfigurations().clone());
         ExportedUpdaters.freeze(conf);
         MultiLayerNetwork out = new MultiLayerNetwork(conf);
         out.init(standard.params().dup(), false);

@@ -1,6 +1,7 @@
 package org.syncbn.worker;
 
 import org.nd4j.linalg.factory.Nd4j;
+import org.syncbn.natives.NativeBuildChoice;
 
 /**
  * ND4J's native thread count (its own OpenMP pool and OpenBLAS), set from Java so that an
@@ -16,8 +17,13 @@ public final class NativeThreads {
         return Math.max(1, cores / Math.max(1, workers));
     }
 
-    /** Applies {@code threads} to ND4J's pool and BLAS for this JVM. */
+    /**
+     * Applies {@code threads} to ND4J's pool and BLAS for this JVM. On an executor this is the
+     * first ND4J call of a task, so it first lets the JVM choose its native build (no effect
+     * where ND4J is loaded already).
+     */
     public static void apply(int threads) {
+        NativeBuildChoice.applyToThisJvm();
         Nd4j.getEnvironment().setMaxThreads(threads);
         Nd4j.getEnvironment().setMaxMasterThreads(threads);
         Nd4j.factory().blas().setMaxThreads(threads);

@@ -25,8 +25,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class LayeringTest {
     /** Lowest floor first. */
     static final List<List<String>> FLOORS = List.of(
-            List.of("collective"),
-            List.of("bn"),
+            List.of("collective", "natives"),
+            List.of("bn", "conv"),
             List.of("config"),
             List.of("network", "data"),
             List.of("store", "worker"),

@@ -27,6 +27,8 @@ import org.nd4j.linalg.learning.config.Sgd;
 import org.nd4j.linalg.lossfunctions.LossFunctions;
 import org.syncbn.collective.Collective;
 import org.syncbn.collective.InProcessCollective;
+import org.syncbn.conv.FastConvolution;
+import org.syncbn.conv.FastConvolutions;
 import org.syncbn.train.ModelMerger;
 import org.syncbn.network.Network;
 import org.syncbn.network.ParamLayout;
@@ -49,7 +51,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * The exactness oracle (docs/ARCHITECTURE.md, "SyncBN math"): W SyncBN workers with unequal batches (one possibly empty),
  * plain SGD and sample-weighted averaging after every step equal ONE network with DL4J's own
  * BatchNormalization on the concatenated batch, in double precision: layer outputs, input
- * gradients, parameter gradients, parameters and running statistics after several steps.
+ * gradients, parameter gradients, parameters and running statistics after several steps; also
+ * when the workers' convolutions are the project's fast ones.
  */
 class SyncBnExactnessTest {
     private static final double TOL = 1e-9;
@@ -64,7 +67,11 @@ class SyncBnExactnessTest {
                 Arguments.of("conv", new int[] {2, 2, 0, 3}),
                 Arguments.of("convNHWC", new int[] {2, 3}),
                 Arguments.of("convNHWC", new int[] {1, 2, 3}),
-                Arguments.of("convNHWC", new int[] {2, 2, 0, 3}));
+                Arguments.of("convNHWC", new int[] {2, 2, 0, 3}),
+                // the workers' convolutions are the project's fast ones (org.syncbn.conv), the reference DL4J's
+                Arguments.of("conv+fast", new int[] {2, 3}),
+                Arguments.of("conv+fast", new int[] {2, 2, 0, 3}),
+                Arguments.of("convNHWC+fast", new int[] {1, 2, 3}));
     }
 
     static MultiLayerConfiguration reference(String kind) {
@@ -129,12 +136,17 @@ class SyncBnExactnessTest {
 
     @ParameterizedTest(name = "{0} W={1}")
     @MethodSource("cases")
-    void syncBnWorkersEqualOneNetworkOnTheConcatenatedBatch(String kind, int[] batches) throws Exception {
+    void syncBnWorkersEqualOneNetworkOnTheConcatenatedBatch(String variant, int[] batches) throws Exception {
         int w = batches.length;
+        String kind = variant.replace("+fast", "");
         MultiLayerConfiguration refConf = reference(kind);
         MultiLayerNetwork ref = new MultiLayerNetwork(refConf);
         ref.init();
         MultiLayerConfiguration syncConf = BnConversion.toSync(refConf, 0);
+        if (variant.endsWith("+fast")) {
+            syncConf = FastConvolutions.apply(syncConf);
+            assertTrue(syncConf.getConf(0).getLayer() instanceof FastConvolution, "fast convolution");
+        }
         if (kind.equals("convNHWC")) {
             for (int i : new int[] {1, 4}) {
                 BatchNormalization bn = (BatchNormalization) syncConf.getConf(i).getLayer();

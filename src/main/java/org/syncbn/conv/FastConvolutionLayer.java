@@ -1,0 +1,129 @@
+package org.syncbn.conv;
+
+import org.deeplearning4j.nn.conf.CNN2DFormat;
+import org.deeplearning4j.nn.conf.ConvolutionMode;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.gradient.DefaultGradient;
+import org.deeplearning4j.nn.gradient.Gradient;
+import org.deeplearning4j.nn.layers.convolution.ConvolutionLayer;
+import org.deeplearning4j.nn.params.ConvolutionParamInitializer;
+import org.deeplearning4j.nn.workspace.ArrayType;
+import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
+import org.deeplearning4j.util.ConvolutionUtils;
+import org.nd4j.common.primitives.Pair;
+import org.nd4j.linalg.activations.IActivation;
+import org.nd4j.linalg.activations.impl.ActivationIdentity;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.DynamicCustomOp;
+import org.nd4j.linalg.factory.Nd4j;
+import org.syncbn.natives.NativeBuild;
+
+/**
+ * DL4J's {@link ConvolutionLayer} (same parameters, views, gradients, workspaces, dropout and
+ * weight noise handling) whose forward and backward run libnd4j's {@code conv2d}/{@code conv2d_bp}
+ * ops as {@link ConvRoute} decides, in the layer's own data format (no NHWC↔NCHW copies):
+ *
+ * <p>forward: z = conv2d(x, W, b) into the activations workspace; backward: δ = σ'(z) ⊙ ε (z
+ * recomputed with the fast forward, and not at all for an identity activation, the usual case
+ * before a BatchNorm), then (∂L/∂x, ∂L/∂W, ∂L/∂b) = conv2d_bp(x, W, b, δ) straight into the
+ * layer's gradient views. Where the route says DL4J, DL4J's own code runs unchanged.
+ */
+public class FastConvolutionLayer extends ConvolutionLayer {
+    private ConvRoute route;
+
+    public FastConvolutionLayer(NeuralNetConfiguration conf, DataType dataType) {
+        super(conf, dataType);
+        this.route = ConvRoute.choose(dataType, layerConf().getDilation(), NativeBuild.current());
+    }
+
+    /** The route this layer runs. */
+    public ConvRoute getRoute() {
+        return route;
+    }
+
+    /** Runs another route: for tests that hold the ops' wiring against DL4J in double precision. */
+    void setRoute(ConvRoute route) {
+        this.route = route;
+    }
+
+    @Override
+    protected Pair<INDArray, INDArray> preOutput(boolean training, boolean forBackprop, LayerWorkspaceMgr workspaceMgr) {
+        // DL4J's backward asks for its im2col buffer along with z: only its own forward has one
+        if (!route.forwardOp() || forBackprop) {
+            return super.preOutput(training, forBackprop, workspaceMgr);
+        }
+        assertInputSet(false);
+        validateInputRank();
+        INDArray weights = getParamWithNoise(ConvolutionParamInitializer.WEIGHT_KEY, training, workspaceMgr);
+        INDArray bias = hasBias() ? getParamWithNoise(ConvolutionParamInitializer.BIAS_KEY, training, workspaceMgr) : null;
+        validateInputDepth(weights.size(1));
+        INDArray x = input.castTo(dataType);
+        return new Pair<>(forward(x, weights, bias, workspaceMgr, ArrayType.ACTIVATIONS), null);
+    }
+
+    private INDArray forward(INDArray x, INDArray weights, INDArray bias, LayerWorkspaceMgr workspaceMgr, ArrayType type) {
+        org.deeplearning4j.nn.conf.layers.ConvolutionLayer c = layerConf();
+        CNN2DFormat format = c.getCnn2dDataFormat();
+        int[] out = ConvolutionUtils.getOutputSize(x, c.getKernelSize(), c.getStride(),
+                convolutionMode == ConvolutionMode.Same ? null : c.getPadding(), convolutionMode, c.getDilation(), format);
+        long n = x.size(0);
+        long channels = weights.size(0);
+        long[] shape = format == CNN2DFormat.NCHW ? new long[] {n, channels, out[0], out[1]}
+                : new long[] {n, out[0], out[1], channels};
+        INDArray z = workspaceMgr.createUninitialized(type, dataType, shape, 'c');
+        INDArray[] in = bias == null ? new INDArray[] {x, weights} : new INDArray[] {x, weights, bias.reshape(channels)};
+        Nd4j.exec(DynamicCustomOp.builder("conv2d").addInputs(in).addOutputs(z).addIntegerArguments(opArgs()).build());
+        return z;
+    }
+
+    @Override
+    public Pair<Gradient, INDArray> backpropGradient(INDArray epsilon, LayerWorkspaceMgr workspaceMgr) {
+        if (!route.backwardOp()) {
+            return super.backpropGradient(epsilon, workspaceMgr);
+        }
+        assertInputSet(true);
+        INDArray weights = getParamWithNoise(ConvolutionParamInitializer.WEIGHT_KEY, true, workspaceMgr);
+        INDArray bias = hasBias() ? getParamWithNoise(ConvolutionParamInitializer.BIAS_KEY, true, workspaceMgr) : null;
+        INDArray x = input.castTo(dataType);
+        INDArray eps = epsilon.castTo(dataType);
+        IActivation afn = layerConf().getActivationFn();
+        INDArray delta = eps;
+        if (!(afn instanceof ActivationIdentity)) {
+            INDArray z = forward(x, weights, bias, workspaceMgr, ArrayType.BP_WORKING_MEM);
+            delta = afn.backprop(z, eps).getFirst();
+        }
+        INDArray gradX = workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, dataType, x.shape(), 'c');
+        INDArray gradW = gradientViews.get(ConvolutionParamInitializer.WEIGHT_KEY);
+        INDArray gradB = bias == null ? null : gradientViews.get(ConvolutionParamInitializer.BIAS_KEY);
+        long channels = weights.size(0);
+        INDArray[] in = bias == null ? new INDArray[] {x, weights, delta}
+                : new INDArray[] {x, weights, bias.reshape(channels), delta};
+        INDArray[] out = gradB == null ? new INDArray[] {gradX, gradW} : new INDArray[] {gradX, gradW, gradB.reshape(channels)};
+        Nd4j.exec(DynamicCustomOp.builder("conv2d_bp").addInputs(in).addOutputs(out).addIntegerArguments(opArgs()).build());
+
+        Gradient grad = new DefaultGradient();
+        if (gradB != null) {
+            grad.setGradientFor(ConvolutionParamInitializer.BIAS_KEY, gradB);
+        }
+        grad.setGradientFor(ConvolutionParamInitializer.WEIGHT_KEY, gradW, 'c');
+        weightNoiseParams.clear();
+        return new Pair<>(grad, backpropDropOutIfPresent(gradX));
+    }
+
+    /**
+     * The ops' integer arguments: kernel, stride, padding (ignored in Same mode, where libnd4j
+     * pads as DL4J does: floor(total/2) top-left, the rest bottom-right), dilation, Same mode,
+     * data format (0 NCHW, 1 NHWC) and weight layout 1 = [oC, iC, kH, kW], DL4J's.
+     */
+    private int[] opArgs() {
+        org.deeplearning4j.nn.conf.layers.ConvolutionLayer c = layerConf();
+        boolean same = convolutionMode == ConvolutionMode.Same;
+        int[] k = c.getKernelSize();
+        int[] s = c.getStride();
+        int[] p = same ? new int[] {0, 0} : c.getPadding();
+        int[] d = c.getDilation();
+        return new int[] {k[0], k[1], s[0], s[1], p[0], p[1], d[0], d[1], same ? 1 : 0,
+                c.getCnn2dDataFormat() == CNN2DFormat.NHWC ? 1 : 0, 1};
+    }
+}
