@@ -1,7 +1,7 @@
 package org.syncbn.collective;
 
 /**
- * The per-step communication of synchronized batch normalization (DESIGN.md §5): one member per
+ * The per-step communication of synchronized batch normalization (docs/ARCHITECTURE.md, "Collectives"): one member per
  * worker, every member calling the same operations in the same order.
  *
  * <p>Contract shared by all implementations:
