@@ -95,6 +95,13 @@ public record JobSpec(
     public enum LrDecay implements Choice { NONE, STEP, COSINE }
 
     /**
+     * What the workers keep in step: PARAMETERS, averaged after every round of K local steps (local
+     * SGD; exact large-batch SGD only for K = 1 and plain SGD); GRADIENTS, all-reduced before every
+     * optimizer step, so each step is the optimizer's step on the global batch for any K and updater.
+     */
+    public enum SyncMode implements Choice { PARAMETERS, GRADIENTS }
+
+    /**
      * How the workers of a round find each other before opening direct sockets: through a small
      * rendezvous server on the driver (milliseconds), or one Spark barrier allGather (~1 s).
      */
@@ -212,7 +219,8 @@ public record JobSpec(
             @Bounds(min = 1) int stepsPerRound,
             @Bounds(min = 1) int evalEveryEpochs,
             @Bounds(min = 1, max = 100) int roundAttempts,
-            @Bounds(min = 0, max = 1024) int threadsPerWorker) implements Serializable {}
+            @Bounds(min = 0, max = 1024) int threadsPerWorker,
+            SyncMode sync) implements Serializable {}
 
     /**
      * The optimizer and its learning-rate rule (model.LearningRateSchedule has the formulas).

@@ -136,6 +136,31 @@ final class GraphNetwork implements Network {
     }
 
     @Override
+    public INDArray gradientView() {
+        return graph.getGradientsViewArray();
+    }
+
+    @Override
+    public void divideGradientsByBatch(boolean divide) {
+        graph.conf().setMiniBatch(divide);
+    }
+
+    @Override
+    public void listenWith(org.deeplearning4j.optimize.api.TrainingListener listener) {
+        graph.setListeners(listener == null ? new org.deeplearning4j.optimize.api.TrainingListener[0]
+                : new org.deeplearning4j.optimize.api.TrainingListener[] {listener});
+    }
+
+    @Override
+    public void stepOnGradient(int iteration, int epoch) {
+        List<Layer> layers = layers();
+        List<String> names = layers.stream().map(l -> l.conf().getLayer().getLayerName()).toList();
+        graph.getUpdater(true).update(FlatGradient.of(graph.getGradientsViewArray(), layers, names), iteration, epoch, 1,
+                LayerWorkspaceMgr.noWorkspaces());
+        graph.params().subi(graph.getGradientsViewArray());   // DL4J's NegativeGradientStepFunction
+    }
+
+    @Override
     public void setCounters(int iteration, int epoch) {
         graph.getConfiguration().setIterationCount(iteration);
         graph.getConfiguration().setEpochCount(epoch);

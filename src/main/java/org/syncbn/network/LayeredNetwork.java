@@ -109,6 +109,34 @@ final class LayeredNetwork implements Network {
     }
 
     @Override
+    public INDArray gradientView() {
+        return net.getFlattenedGradients();
+    }
+
+    @Override
+    public void divideGradientsByBatch(boolean divide) {
+        net.conf().setMiniBatch(divide);
+    }
+
+    @Override
+    public void listenWith(org.deeplearning4j.optimize.api.TrainingListener listener) {
+        net.setListeners(listener == null ? new org.deeplearning4j.optimize.api.TrainingListener[0]
+                : new org.deeplearning4j.optimize.api.TrainingListener[] {listener});
+    }
+
+    @Override
+    public void stepOnGradient(int iteration, int epoch) {
+        List<Layer> layers = layers();
+        List<String> names = new java.util.ArrayList<>();
+        for (int i = 0; i < layers.size(); i++) {
+            names.add(String.valueOf(i));
+        }
+        net.getUpdater(true).update(net, FlatGradient.of(net.getFlattenedGradients(), layers, names), iteration, epoch,
+                1, LayerWorkspaceMgr.noWorkspaces());
+        net.params().subi(net.getFlattenedGradients());   // DL4J's NegativeGradientStepFunction
+    }
+
+    @Override
     public void setCounters(int iteration, int epoch) {
         net.setIterationCount(iteration);
         net.setEpochCount(epoch);

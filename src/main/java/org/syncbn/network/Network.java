@@ -122,6 +122,28 @@ public interface Network {
     /** The loss of the last step, as DL4J reports it (mean over the batch). */
     double score();
 
+    /**
+     * The flattened gradient view: after a backward pass the sums over the batch (and each BN layer's
+     * running-statistics "gradient", old − new), which the updater turns into the step in place.
+     */
+    INDArray gradientView();
+
+    /**
+     * Whether DL4J's updater divides the gradient by the local batch size before the step (its
+     * minibatch setting, on by default); off when the caller divides by the global batch itself.
+     */
+    void divideGradientsByBatch(boolean divide);
+
+    /** Makes {@code listener} the network's only DL4J training listener (called during {@link #fit}); null: none. */
+    void listenWith(org.deeplearning4j.optimize.api.TrainingListener listener);
+
+    /**
+     * The optimizer's step on the current {@link #gradientView} without a forward or backward pass, as
+     * DL4J's stochastic gradient descent takes it after one: the updater (regularisation, gradient
+     * normalisation, the update rule) at {@code iteration}/{@code epoch}, then params −= update.
+     */
+    void stepOnGradient(int iteration, int epoch);
+
     /** DL4J's iteration and epoch counters (they drive learning-rate schedules and Adam's bias correction). */
     void setCounters(int iteration, int epoch);
 

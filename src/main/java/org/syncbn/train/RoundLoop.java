@@ -22,7 +22,8 @@ import java.util.List;
 
 /**
  * The driver's round loop (docs/ARCHITECTURE.md, "A run"): per round, broadcast the state, run one
- * barrier stage of W tasks taking K steps each ({@link RoundTask}), collect, merge. Per-step work
+ * barrier stage of W tasks taking K steps each and merging their states among them ({@link RoundTask}),
+ * take rank 0's merged copy. Per-step work, and the merge, never touch the driver. Per-step work
  * never touches the driver.
  */
 final class RoundLoop {
@@ -31,7 +32,6 @@ final class RoundLoop {
     private final RoundConfig config;
     private final ShardPlan plan;
     private final RoundSchedule schedule;
-    private final ModelMerger merger;
     private final DataType dataType;
     private final JobSpec.CollectiveSpec collective;
     private final int roundAttempts;
@@ -46,7 +46,6 @@ final class RoundLoop {
         this.config = config;
         this.plan = config.plan();
         this.schedule = schedule;
-        this.merger = new ModelMerger(ParamLayout.of(network));
         this.dataType = network.dataType();
         this.collective = spec.collective();
         this.roundAttempts = spec.train().roundAttempts();
@@ -64,7 +63,7 @@ final class RoundLoop {
             throw new IllegalArgumentException("training data has " + shards.getNumPartitions()
                     + " partitions, the plan needs one per worker: " + plan.workers());
         }
-        DriverRendezvous rendezvous = config.communicates() && collective.rendezvous() == JobSpec.Rendezvous.DRIVER
+        DriverRendezvous rendezvous = plan.workers() > 1 && collective.rendezvous() == JobSpec.Rendezvous.DRIVER
                 ? DriverRendezvous.start(driverHost(), Duration.ofSeconds(collective.timeoutSec()), security) : null;
         try {
             return rounds(shards, start, endRound, listener, rendezvous);
@@ -106,12 +105,14 @@ final class RoundLoop {
             if (rendezvous != null) {
                 rendezvous.forget(roundToken(r));
             }
-            long m0 = System.nanoTime();
-            TrainingState.Flat merged = merger.merge(results);
+            WorkerResult merged = results.get(0);   // rank 0 carries the state the workers merged
             // the driver keeps exactly what the network can hold, so a checkpoint loses nothing
             state = new TrainingState(Network.roundTo(dataType, merged.params()),
                     Network.roundTo(dataType, merged.updater()), r + 1);
-            double mergeSeconds = (System.nanoTime() - m0) / 1e9;
+            double mergeSeconds = 0;
+            for (WorkerResult w : results) {
+                mergeSeconds = Math.max(mergeSeconds, w.mergeSeconds());
+            }
             long samples = 0;
             double lossSum = 0;
             double stepSeconds = 0;

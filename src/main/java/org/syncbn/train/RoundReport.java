@@ -24,7 +24,7 @@ public record RoundReport(int round, int epoch, boolean endsEpoch, long samples,
      *                      state, reading its shard when not cached, meeting its peers
      * @param launchCollect the barrier stage's wall time minus the slowest task: scheduling and
      *                      launching tasks, serialising results and bringing them to the driver
-     * @param merge         averaging the workers' parameters and updater state on the driver
+     * @param merge         the slowest worker's round-end merge among the workers (params, updater state, BN statistics)
      */
     public record Overhead(double broadcast, double taskSetup, double launchCollect, double merge) {
         public static final Overhead NONE = new Overhead(0, 0, 0, 0);

@@ -164,7 +164,7 @@ public final class TrainingRun {
             Blueprint blueprint = network.blueprint();
             CollectiveSecurity security = new CollectiveSecurity(jobSecret(sc), spec.collective().encrypt());
             RoundConfig roundConfig = new RoundConfig(runId, blueprint, plan, threads, effectiveMode(network),
-                    join.apply(MeshJoin.tcp(Duration.ofSeconds(spec.collective().timeoutSec()), security)));
+                    spec.train().sync(), join.apply(MeshJoin.tcp(Duration.ofSeconds(spec.collective().timeoutSec()), security)));
             RoundSchedule schedule = new RoundSchedule(plan.stepsPerEpoch(), spec.train().stepsPerRound());
             int firstEpoch = continuing != null ? continuing.epochCount() : 0;
             int startRound = checkpoint != null ? checkpoint.nextRound() : schedule.firstRound(firstEpoch);

@@ -14,10 +14,11 @@ import java.io.Serializable;
  * @param plan             sharding and batch layout
  * @param threadsPerWorker native threads per worker
  * @param bnMode           where BN statistics come from
+ * @param sync             what keeps the workers in step (train.sync)
  * @param join             how a task joins its round's collective
  */
 public record RoundConfig(String runId, Blueprint network, ShardPlan plan, int threadsPerWorker, BnMode bnMode,
-                          MeshJoin join) implements Serializable {
+                          org.syncbn.config.JobSpec.SyncMode sync, MeshJoin join) implements Serializable {
 
     /** Whether the workers of a round exchange BN statistics ({@link BnMode#communicates}). */
     public boolean communicates() {

@@ -12,7 +12,9 @@ import org.syncbn.collective.Collective;
 import org.syncbn.collective.LocalCollective;
 import org.syncbn.data.Batches;
 import org.syncbn.data.Shard;
+import org.syncbn.config.JobSpec;
 import org.syncbn.network.Network;
+import org.syncbn.network.ParamLayout;
 import scala.reflect.ClassTag;
 import scala.reflect.ClassTag$;
 
@@ -25,7 +27,8 @@ import java.util.List;
 /**
  * One worker's part of a round, run inside a barrier task: join the round's collective (once per
  * stage), load the broadcast state into the worker's cached network, take the round's steps on its
- * shard, hand back the new state.
+ * shard (all-reducing gradients before each step with train.sync = gradients), merge the workers'
+ * states among them ({@link StateMerge}), and hand back the merged state (rank 0) and the figures.
  */
 public final class RoundTask implements Serializable {
     private final RoundConfig config;
@@ -65,24 +68,42 @@ public final class RoundTask implements Serializable {
             throw new IllegalStateException("worker " + shard.rank() + " holds " + shard.examples().count()
                     + " examples, the shard plan expects " + order.length);
         }
-        Collective all = config.communicates() ? config.join().join(BarrierTaskContext.get(), s) : new LocalCollective();
+        // the workers of a round always meet (the round-end merge runs among them); alone, one has itself
+        Collective all = config.plan().workers() > 1 ? config.join().join(BarrierTaskContext.get(), s)
+                : new LocalCollective();
         try {
-            // the members whose batches are normalised together: everyone (sync) or one's group
-            Collective bn = all.group(config.bnMode().groupSize(all.size()));
+            // the members whose batches are normalised together: everyone (sync), one's group, or none
+            Collective bn = config.communicates() ? all.group(config.bnMode().groupSize(all.size()))
+                    : new LocalCollective();
             List<SyncBatchNormalizationLayer> layers = net.syncBnLayers();
             for (SyncBatchNormalizationLayer l : layers) {
                 l.setCollective(bn);
             }
-            WorkerResult r = steps(net, shard, order, s, layers, bn);
-            return List.of(new WorkerResult(r.rank(), r.params(), r.updater(), r.samples(), r.lossSum(), r.steps(),
-                    r.stepSeconds(), (System.nanoTime() - taskStart) / 1e9)).iterator();
+            ParamLayout layout = ParamLayout.of(net);
+            boolean gradients = config.sync() == JobSpec.SyncMode.GRADIENTS;
+            GradientAllReduce reduce = gradients ? new GradientAllReduce(all, layout) : null;
+            net.divideGradientsByBatch(!gradients);
+            net.listenWith(reduce);
+            Steps r = steps(net, shard, order, s, layers, bn, reduce);
+            long m0 = System.nanoTime();
+            StateMerge.Merged merged = StateMerge.onMesh(all,
+                    new StateMerge.Local(net.params(), net.updaterState(), r.samples()), layout, gradients);
+            double mergeSeconds = (System.nanoTime() - m0) / 1e9;
+            // one copy of the merged state reaches the driver, whatever W is
+            boolean carrier = all.rank() == 0;
+            return List.of(new WorkerResult(shard.rank(), carrier ? merged.params() : new double[0],
+                    carrier ? merged.updater() : new double[0], r.samples(), r.lossSum(), r.steps(), r.seconds(),
+                    (System.nanoTime() - taskStart) / 1e9, mergeSeconds)).iterator();
         } finally {
             all.close();
         }
     }
 
-    private WorkerResult steps(Network net, Shard shard, int[] order, RoundState s,
-                               List<SyncBatchNormalizationLayer> layers, Collective bn) {
+    /** What a worker's steps did. */
+    private record Steps(long samples, double lossSum, int steps, double seconds) {}
+
+    private Steps steps(Network net, Shard shard, int[] order, RoundState s, List<SyncBatchNormalizationLayer> layers,
+                        Collective bn, GradientAllReduce reduce) {
         DataType type = net.dataType();
         int b = config.plan().batchPerWorker();
         long samples = 0;
@@ -93,19 +114,25 @@ public final class RoundTask implements Serializable {
             int from = Math.min(order.length, (s.firstStep() + j) * b);
             int to = Math.min(order.length, from + b);
             DataSet batch = Batches.of(shard.examples(), order, from, to, type);
+            net.setCounters(s.iteration() + j, s.epoch());
             if (batch == null) {
-                // end of a shorter shard: no update (weight 0), but the statistics collectives
-                // of the others still need this worker
+                // end of a shorter shard: the others' collectives still need this worker; with
+                // parameter averaging it takes no step (weight 0), with gradient all-reduce the same step
                 StatisticsExchange.sitOutStep(layers, bn);
+                if (reduce != null) {
+                    reduce.sitOut(net.gradientView());
+                    net.stepOnGradient(s.iteration() + j, s.epoch());
+                }
                 continue;
             }
-            net.setCounters(s.iteration() + j, s.epoch());
+            if (reduce != null) {
+                reduce.beforeStep(to - from);
+            }
             net.fit(batch);
             lossSum += net.score() * (to - from);
             samples += to - from;
             steps++;
         }
-        return new WorkerResult(shard.rank(), net.params(), net.updaterState(),
-                samples, lossSum, steps, (System.nanoTime() - t0) / 1e9, Double.NaN);
+        return new Steps(samples, lossSum, steps, (System.nanoTime() - t0) / 1e9);
     }
 }

@@ -29,10 +29,9 @@ import org.syncbn.collective.Collective;
 import org.syncbn.collective.InProcessCollective;
 import org.syncbn.conv.FastConvolution;
 import org.syncbn.conv.FastConvolutions;
-import org.syncbn.train.ModelMerger;
 import org.syncbn.network.Network;
 import org.syncbn.network.ParamLayout;
-import org.syncbn.worker.WorkerResult;
+import org.syncbn.worker.StateMerge;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -163,7 +162,7 @@ class SyncBnExactnessTest {
             workers.add(net);
         }
         ParamLayout layout = ParamLayout.of(Network.of(ref));
-        ModelMerger merger = new ModelMerger(layout);
+        
         Random rnd = new Random(11);
         ExecutorService pool = Executors.newFixedThreadPool(w);
         try {
@@ -177,17 +176,17 @@ class SyncBnExactnessTest {
                     compareForwardAndGradients(ref, workers, parts, all, coll, pool);
                 }
                 ref.fit(all);
-                List<WorkerResult> results = onAll(pool, w, (k, net) -> {
+                List<StateMerge.Local> results = onAll(pool, w, (k, net) -> {
                     MultiLayerNetwork n = workers.get(k);
                     if (parts.get(k) == null) {
                         SyncBnNets.sitOutStep(n, coll.get(k));
                     } else {
                         n.fit(parts.get(k));
                     }
-                    return new WorkerResult(k, n.params().toDoubleVector(), new double[0],
-                            parts.get(k) == null ? 0 : parts.get(k).numExamples(), 0, 1, 0, 0);
+                    return new StateMerge.Local(n.params().toDoubleVector(), new double[0],
+                            parts.get(k) == null ? 0 : parts.get(k).numExamples());
                 }, workers);
-                double[] merged = merger.merge(results).params();
+                double[] merged = StateMerge.of(results, layout).params();
                 for (MultiLayerNetwork n : workers) {
                     n.setParams(Nd4j.createFromArray(merged).reshape(1, merged.length));
                 }

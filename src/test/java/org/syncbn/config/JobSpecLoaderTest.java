@@ -73,7 +73,7 @@ class JobSpecLoaderTest {
                 new JobSpec.ModelSpec(JobSpec.ModelType.MLP, List.of(256, 128), List.of(32, 64), 5,
                         JobSpec.Activation.RELU, JobSpec.WeightInit.XAVIER, 20, JobSpec.ZooName.RESNET50, ""),
                 new JobSpec.BnSpec(org.syncbn.bn.BnMode.parse("local"), 0.9, 1e-5, true, new JobSpec.PreciseSpec(0)),
-                new JobSpec.TrainSpec(2, 64, 3, 47, 1, 3, 0),
+                new JobSpec.TrainSpec(2, 64, 3, 47, 1, 3, 0, JobSpec.SyncMode.PARAMETERS),
                 new JobSpec.OptimSpec(JobSpec.Updater.ADAM, 1e-3, 0.9, 0.0, JobSpec.LrScaling.NONE, 256, 0.0,
                         JobSpec.LrDecay.NONE, 0.1, List.of()),
                 new JobSpec.CheckpointSpec(0),

@@ -31,7 +31,7 @@ import org.syncbn.collective.Collective;
 import org.syncbn.collective.InProcessCollective;
 import org.syncbn.network.Network;
 import org.syncbn.network.ParamLayout;
-import org.syncbn.worker.WorkerResult;
+import org.syncbn.worker.StateMerge;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -128,7 +128,7 @@ class GraphSyncBnExactnessTest {
         }
         ParamLayout layout = ParamLayout.of(Network.of(ref));
         assertEquals(BN_VERTICES.length, layout.bnStats().size());
-        ModelMerger merger = new ModelMerger(layout);
+        
         Random rnd = new Random(13);
         ExecutorService pool = Executors.newFixedThreadPool(w);
         try {
@@ -142,17 +142,17 @@ class GraphSyncBnExactnessTest {
                     compareForwardAndGradients(ref, workers, parts, all, coll, layout, pool);
                 }
                 ref.fit(all);
-                List<WorkerResult> results = onAll(pool, w, k -> {
+                List<StateMerge.Local> results = onAll(pool, w, k -> {
                     Network n = Network.of(workers.get(k));
                     if (parts.get(k) == null) {
                         StatisticsExchange.sitOutStep(n.syncBnLayers(), coll.get(k));
                     } else {
                         workers.get(k).fit(parts.get(k));
                     }
-                    return new WorkerResult(k, n.params(), new double[0],
-                            parts.get(k) == null ? 0 : parts.get(k).numExamples(), 0, 1, 0, 0);
+                    return new StateMerge.Local(n.params(), new double[0],
+                            parts.get(k) == null ? 0 : parts.get(k).numExamples());
                 });
-                double[] merged = merger.merge(results).params();
+                double[] merged = StateMerge.of(results, layout).params();
                 for (ComputationGraph g : workers) {
                     Network.of(g).setParams(merged);
                 }

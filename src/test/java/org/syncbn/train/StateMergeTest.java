@@ -2,7 +2,7 @@ package org.syncbn.train;
 
 import org.syncbn.network.Network;
 import org.syncbn.network.ParamLayout;
-import org.syncbn.worker.WorkerResult;
+import org.syncbn.worker.StateMerge;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -19,7 +19,7 @@ import java.util.Random;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-class ModelMergerTest {
+class StateMergeTest {
 
     private static MultiLayerNetwork net(boolean logStd) {
         JobSpec spec = JobSpecLoader.load(null, List.of("model.hidden=[5,3]", "dtype=double", "bn.useLogStd=" + logStd));
@@ -56,7 +56,7 @@ class ModelMergerTest {
         ParamLayout layout = ParamLayout.of(Network.of(net));
         int n = (int) layout.length();
         Random rnd = new Random(3);
-        List<WorkerResult> results = new ArrayList<>();
+        List<StateMerge.Local> results = new ArrayList<>();
         long[] samples = {10, 30, 0};
         for (int k = 0; k < 3; k++) {
             double[] p = new double[n];
@@ -64,9 +64,9 @@ class ModelMergerTest {
                 p[i] = rnd.nextGaussian();
             }
             double[] u = {k, 2 * k};
-            results.add(new WorkerResult(k, p, u, samples[k], 0, 1, 0, 0));
+            results.add(new StateMerge.Local(p, u, samples[k]));
         }
-        TrainingState.Flat merged = new ModelMerger(layout).merge(results);
+        StateMerge.Merged merged = StateMerge.of(results, layout);
         assertArrayEquals(new double[] {0.75, 1.5}, merged.updater(), 1e-15);
 
         ParamLayout.BnStatsSlot slot = layout.bnStats().get(0);
@@ -102,10 +102,10 @@ class ModelMergerTest {
         for (int i = 0; i < p.length; i++) {
             p[i] = rnd.nextGaussian() / 3;
         }
-        List<WorkerResult> results = List.of(new WorkerResult(0, p.clone(), new double[0], 7, 0, 1, 0, 0),
-                new WorkerResult(1, p.clone(), new double[0], 7, 0, 1, 0, 0),
-                new WorkerResult(2, p.clone(), new double[0], 7, 0, 1, 0, 0));
-        double[] merged = new ModelMerger(layout).merge(results).params();
+        List<StateMerge.Local> results = List.of(new StateMerge.Local(p.clone(), new double[0], 7),
+                new StateMerge.Local(p.clone(), new double[0], 7),
+                new StateMerge.Local(p.clone(), new double[0], 7));
+        double[] merged = StateMerge.of(results, layout).params();
         for (ParamLayout.BnStatsSlot s : layout.bnStats()) {
             for (int c = 0; c < s.channels(); c++) {
                 assertEquals(Double.doubleToLongBits(p[s.varOffset() + c]), Double.doubleToLongBits(merged[s.varOffset() + c]));
@@ -127,8 +127,8 @@ class ModelMergerTest {
         b[slot.meanOffset()] = 2;
         a[slot.varOffset()] = 1;
         b[slot.varOffset()] = 1;
-        double[] merged = new ModelMerger(layout).merge(List.of(new WorkerResult(0, a, new double[0], 1, 0, 1, 0, 0),
-                new WorkerResult(1, b, new double[0], 1, 0, 1, 0, 0))).params();
+        double[] merged = StateMerge.of(List.of(new StateMerge.Local(a, new double[0], 1),
+                new StateMerge.Local(b, new double[0], 1)), layout).params();
         assertEquals(1.0, merged[slot.meanOffset()], 0);
         assertEquals(2.0, merged[slot.varOffset()], 1e-15);   // 1 + ((0-1)^2 + (2-1)^2)/2
     }
