@@ -114,6 +114,17 @@ class SyncBnTrainingTest {
     }
 
     @Test
+    void gradientSyncThroughTheCliIsTheGlobalBatchsAdamStepForEveryK() throws Exception {
+        String[] adam = {"optim.updater=adam", "optim.lr=0.01", "train.stepsPerRound=4"};
+        double[] one = train("a1", concat(adam, "bn.mode=sync", "train.workers=1", "train.batchPerWorker=64"));
+        double[] two = train("a2", concat(adam, "bn.mode=sync", "train.sync=gradients", "train.workers=2",
+                "train.batchPerWorker=32"));
+        assertTrue(maxAbsDiff(one, two) <= 1e-9, "gradients W=2x32 vs W=1x64: " + maxAbsDiff(one, two));
+        double[] avg = train("a3", concat(adam, "bn.mode=sync", "train.workers=2", "train.batchPerWorker=32"));
+        assertTrue(maxAbsDiff(one, avg) > 1e-6, "averaging Adam every 4 steps is not the same: " + maxAbsDiff(one, avg));
+    }
+
+    @Test
     void syncBnWithTwoWorkersOf32EqualsOneWorkerOf64AndLocalBnDoesNot() throws Exception {
         double[] one = train("w1", "bn.mode=sync", "train.workers=1", "train.batchPerWorker=64");
         double[] two = train("w2", "bn.mode=sync", "train.workers=2", "train.batchPerWorker=32");
