@@ -24,29 +24,47 @@ public final class BnConversion {
     private static final String BN = BatchNormalization.class.getName();
     private static final String SYNC = SyncBatchNormalization.class.getName();
     private static final String GHOST = "ghostBatchSize";
+    private static final String POPULATION = "populationStatistics";
 
     private BnConversion() {
     }
 
-    /** The configuration with every BatchNormalization layer made synchronized (ghost 0 = whole batch). */
+    /**
+     * The configuration with every BatchNormalization layer made synchronized (ghost 0 = whole batch),
+     * keeping DL4J's running-statistics rule.
+     */
     public static MultiLayerConfiguration toSync(MultiLayerConfiguration conf, int ghostBatchSize) {
+        return toSync(conf, ghostBatchSize, false);
+    }
+
+    /**
+     * The configuration with every BatchNormalization layer made synchronized, with the population
+     * running-statistics rule or DL4J's ({@link SyncBatchNormalization#isPopulationStatistics()}).
+     */
+    public static MultiLayerConfiguration toSync(MultiLayerConfiguration conf, int ghostBatchSize,
+                                                 boolean populationStatistics) {
         return keepVarianceParameterisation(conf,
-                MultiLayerConfiguration.fromJson(convert(conf.toJson(), true, ghostBatchSize)));
+                MultiLayerConfiguration.fromJson(convert(conf.toJson(), true, ghostBatchSize, populationStatistics)));
     }
 
     /** The configuration with every SyncBatchNormalization layer made a standard one. */
     public static MultiLayerConfiguration toStandard(MultiLayerConfiguration conf) {
-        return keepVarianceParameterisation(conf, MultiLayerConfiguration.fromJson(convert(conf.toJson(), false, 0)));
+        return keepVarianceParameterisation(conf, MultiLayerConfiguration.fromJson(convert(conf.toJson(), false, 0, false)));
     }
 
     public static ComputationGraphConfiguration toSync(ComputationGraphConfiguration conf, int ghostBatchSize) {
-        return keepVarianceParameterisation(conf,
-                ComputationGraphConfiguration.fromJson(convert(conf.toJson(), true, ghostBatchSize)));
+        return toSync(conf, ghostBatchSize, false);
+    }
+
+    public static ComputationGraphConfiguration toSync(ComputationGraphConfiguration conf, int ghostBatchSize,
+                                                       boolean populationStatistics) {
+        return keepVarianceParameterisation(conf, ComputationGraphConfiguration.fromJson(
+                convert(conf.toJson(), true, ghostBatchSize, populationStatistics)));
     }
 
     public static ComputationGraphConfiguration toStandard(ComputationGraphConfiguration conf) {
         return keepVarianceParameterisation(conf,
-                ComputationGraphConfiguration.fromJson(convert(conf.toJson(), false, 0)));
+                ComputationGraphConfiguration.fromJson(convert(conf.toJson(), false, 0, false)));
     }
 
     /**
@@ -87,7 +105,7 @@ public final class BnConversion {
 
     /** A new network with SyncBN layers and bitwise the same parameters, updater state and counters. */
     public static MultiLayerNetwork toSync(MultiLayerNetwork net, int ghostBatchSize) {
-        return copyState(net, toSync(net.getLayerWiseConfigurations(), ghostBatchSize));
+        return copyState(net, toSync(net.getLayerWiseConfigurations(), ghostBatchSize, false));
     }
 
     private static MultiLayerNetwork copyState(MultiLayerNetwork from, MultiLayerConfiguration conf) {
@@ -102,18 +120,18 @@ public final class BnConversion {
         return to;
     }
 
-    private static String convert(String json, boolean toSync, int ghost) {
+    private static String convert(String json, boolean toSync, int ghost, boolean population) {
         ObjectMapper mapper = NeuralNetConfiguration.mapper();
         try {
             JsonNode root = mapper.readTree(json);
-            rewrite(root, toSync, ghost);
+            rewrite(root, toSync, ghost, population);
             return mapper.writeValueAsString(root);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
     }
 
-    private static void rewrite(JsonNode node, boolean toSync, int ghost) {
+    private static void rewrite(JsonNode node, boolean toSync, int ghost, boolean population) {
         if (node instanceof ObjectNode obj) {
             JsonNode cls = obj.get("@class");
             if (cls != null && toSync && cls.asText().equals(BN)) {
@@ -123,13 +141,15 @@ public final class BnConversion {
                 }
                 obj.put("@class", SYNC);
                 obj.put(GHOST, ghost);
+                obj.put(POPULATION, population);
             } else if (cls != null && !toSync && cls.asText().equals(SYNC)) {
                 obj.put("@class", BN);
                 obj.remove(GHOST);
+                obj.remove(POPULATION);
             }
         }
         for (Iterator<JsonNode> it = node.elements(); it.hasNext(); ) {
-            rewrite(it.next(), toSync, ghost);
+            rewrite(it.next(), toSync, ghost, population);
         }
     }
 }

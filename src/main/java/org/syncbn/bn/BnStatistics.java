@@ -25,7 +25,8 @@ import java.util.List;
  *   <li><b>running statistics</b> of a layer (DL4J's inference statistics): unit count, so M2 = σ²
  *       ({@link #running}, {@link #readRunning}, {@link #writeRunning}); a training step updates them as DL4J
  *       does, batch after batch, run ← decay·run + (1 − decay)·batch for the mean and the variance
- *       ({@link #runningAfter}); DL4J stores the variance either as such or as log10(σ)
+ *       ({@link #runningAfter}), or once per step with the unbiased estimate of all its batches together
+ *       ({@link #populationAfter}); DL4J stores the variance either as such or as log10(σ)
  *       ({@link #storedVariance}, {@link #log10StdToVar}, {@link #varToLog10Std});</li>
  *   <li><b>pooled running statistics</b> of several workers with weights w_k, by the law of total variance
  *       ({@link #poolRunning}): μ = Σ (w_k/W) μ_k, σ² = Σ (w_k/W) (σ²_k + (μ_k − μ)²), W = Σ w_k.</li>
@@ -215,6 +216,31 @@ public record BnStatistics(double count, double[] mean, double[] m2) implements 
             for (int c = 0; c < m.length; c++) {
                 m[c] = m[c] - (1 - decay) * (m[c] - b.mean[c]);
                 var[c] = decay * var[c] + (1 - decay) * batchVar[c];
+            }
+        }
+        return running(m, var);
+    }
+
+    /**
+     * These running statistics after ONE update with the population estimate of all of a step's
+     * normalisation batches together (the population rule, PyTorch's estimator):
+     * merged N, μ, M2 = {@link #merge}(batches); m ← m − (1 − d)(m − μ), σ² ← d·σ² + (1 − d)·M2/(N − 1).
+     * M2/(N − 1) is unbiased for the variance of the distribution the elements come from, where DL4J's
+     * M2_g/g per batch of g elements is low by (g − 1)/g (half at g = 2); and one update per step keeps
+     * the average's memory at 1/(1 − d) steps whatever the number of ghost batches. The variance is
+     * left as it is when N ≤ 1 (no estimate); nothing changes when N = 0.
+     */
+    public BnStatistics populationAfter(List<BnStatistics> batches, double decay) {
+        BnStatistics step = merge(batches);
+        if (step.count() == 0) {
+            return running(mean.clone(), variance());
+        }
+        double[] m = mean.clone();
+        double[] var = variance();
+        for (int c = 0; c < m.length; c++) {
+            m[c] = m[c] - (1 - decay) * (m[c] - step.mean[c]);
+            if (step.count() > 1) {
+                var[c] = decay * var[c] + (1 - decay) * (step.m2[c] / (step.count() - 1));
             }
         }
         return running(m, var);

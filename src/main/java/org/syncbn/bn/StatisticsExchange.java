@@ -77,7 +77,7 @@ public final class StatisticsExchange {
             BnStatistics batch = global.get(i);
             if (batch.count() > 0) {
                 SyncBatchNormalizationLayer layer = layers.get(i);
-                BnStatistics.readRunning(layer).runningAfter(List.of(batch), layer.decay()).writeRunning(layer);
+                layer.runningAfterStep(List.of(batch)).writeRunning(layer);
             }
         }
     }

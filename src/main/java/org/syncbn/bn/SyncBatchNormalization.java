@@ -18,14 +18,21 @@ import java.util.Objects;
  * parameters, same running-statistics semantics, same JSON fields) whose training-mode batch
  * statistics come from every member of a {@link org.syncbn.collective.Collective} (see
  * {@link SyncBatchNormalizationLayer} for the math), or from ghost batches of
- * {@link #getGhostBatchSize()} examples. Inference is exactly DL4J's.
+ * {@link #getGhostBatchSize()} examples. Inference is exactly DL4J's; so are the running statistics unless
+ * {@link #isPopulationStatistics()}.
  *
  * <p>Build one from a standard layer with {@link BnConversion}; the collective is attached at run
- * time with {@link SyncBn#attach}.
+ * time with {@link SyncBatchNormalizationLayer#setCollective}.
  */
 public class SyncBatchNormalization extends BatchNormalization {
     /** Examples per ghost (virtual) batch inside a worker; 0 = the worker's whole batch. */
     private int ghostBatchSize;
+    /**
+     * Whether a training step updates the running statistics once, with the population estimate of
+     * all its normalisation batches together ({@link BnStatistics#populationAfter}), instead of DL4J's
+     * one update per normalisation batch with its biased variance ({@link BnStatistics#runningAfter}).
+     */
+    private boolean populationStatistics;
 
     /** For JSON deserialisation and {@link BnConversion}; defaults as DL4J's builder. */
     public SyncBatchNormalization() {
@@ -42,6 +49,14 @@ public class SyncBatchNormalization extends BatchNormalization {
             throw new IllegalArgumentException("ghostBatchSize must be >= 0, got " + ghostBatchSize);
         }
         this.ghostBatchSize = ghostBatchSize;
+    }
+
+    public boolean isPopulationStatistics() {
+        return populationStatistics;
+    }
+
+    public void setPopulationStatistics(boolean populationStatistics) {
+        this.populationStatistics = populationStatistics;
     }
 
     @Override
@@ -77,11 +92,12 @@ public class SyncBatchNormalization extends BatchNormalization {
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof SyncBatchNormalization s && s.ghostBatchSize == ghostBatchSize && super.equals(o);
+        return o instanceof SyncBatchNormalization s && s.ghostBatchSize == ghostBatchSize
+                && s.populationStatistics == populationStatistics && super.equals(o);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(super.hashCode(), ghostBatchSize);
+        return Objects.hash(super.hashCode(), ghostBatchSize, populationStatistics);
     }
 }

@@ -39,7 +39,9 @@ import java.util.List;
  *
  * <p>Running statistics keep DL4J's semantics, fed with the global μ and σ²: as in DL4J they are
  * applied by the no-op updater as "gradients" old − new, with new = decay·old + (1 − decay)·batch.
- * Ghost batches are normalised one after another, each updating the running statistics in turn.
+ * Ghost batches are normalised one after another, each updating the running statistics in turn; with
+ * {@link SyncBatchNormalization#isPopulationStatistics()} a step updates them once instead, with the
+ * unbiased estimate of all its batches ({@link BnStatistics#populationAfter}).
  * Inference mode is DL4J's own code and never communicates.
  */
 public class SyncBatchNormalizationLayer extends BatchNormalization {
@@ -217,9 +219,19 @@ public class SyncBatchNormalizationLayer extends BatchNormalization {
         }
         org.deeplearning4j.nn.conf.layers.BatchNormalization conf = layerConf();
         String varKey = BnStatistics.varianceKey(conf);
-        BnStatistics after = BnStatistics.readRunning(this).runningAfter(batches, conf.getDecay());
+        BnStatistics after = runningAfterStep(batches);
         setDifference(grad, BatchNormalizationParamInitializer.GLOBAL_MEAN, after.mean());
         setDifference(grad, varKey, after.storedVariance(conf.isUseLogStd()));
+    }
+
+    /**
+     * This layer's running statistics after a training step whose normalisation batches had these
+     * statistics, by the layer's rule: DL4J's, or the population rule.
+     */
+    BnStatistics runningAfterStep(List<BnStatistics> batches) {
+        BnStatistics now = BnStatistics.readRunning(this);
+        return syncConf().isPopulationStatistics() ? now.populationAfter(batches, decay())
+                : now.runningAfter(batches, decay());
     }
 
     /** gradient[key] = param[key] − updated. */

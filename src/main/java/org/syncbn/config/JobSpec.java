@@ -102,6 +102,14 @@ public record JobSpec(
     public enum SyncMode implements Choice { PARAMETERS, GRADIENTS }
 
     /**
+     * How a training step updates a BN layer's running (inference) statistics: DL4J's rule, one
+     * exponential-average update per normalisation batch with its biased variance M2/n; or POPULATION,
+     * one update per step with the unbiased estimate M2/(N − 1) of all the step's normalisation batches
+     * together (org.syncbn.bn.BnStatistics#populationAfter).
+     */
+    public enum RunningStats implements Choice { DL4J, POPULATION }
+
+    /**
      * How the workers of a round find each other before opening direct sockets: through a small
      * rendezvous server on the driver (milliseconds), or one Spark barrier allGather (~1 s).
      */
@@ -201,7 +209,18 @@ public record JobSpec(
             @Interval(lo = 0, hi = 1, hiOpen = true) double decay,
             @Interval(lo = 0, loOpen = true) double eps,
             boolean useLogStd,
+            RunningStats runningStats,
             PreciseSpec precise) implements Serializable {
+
+        /** Whether the layers are SyncBatchNormalization: every mode but local, and local under the population rule. */
+        public boolean usesSyncLayer() {
+            return mode.usesSyncLayer() || runningStats == RunningStats.POPULATION;
+        }
+
+        /** The running statistics follow the population rule (a SyncBatchNormalization setting). */
+        public boolean populationStatistics() {
+            return runningStats == RunningStats.POPULATION;
+        }
 
         /** Training examples to recompute the BN statistics over after training (0 = off). */
         public int preciseExamples() {

@@ -19,6 +19,9 @@ import java.util.Map;
  * @param finalLoss        test loss after the last epoch
  * @param bestLoss         lowest test loss over the evaluated epochs
  * @param preciseAccuracy  test accuracy after PreciseBN (bn.precise.examples), NaN when off
+ * @param preciseExamples  training examples PreciseBN ran over, 0 when off
+ * @param sync             train.sync of the cell ({@code parameters} for rows written before the key)
+ * @param runningStats     bn.runningStats of the cell ({@code dl4j} for rows written before the key)
  * @param samplesPerSec    training examples per second of training time
  * @param trainSec         training time (rounds only, continued across resumes)
  * @param wallSec          wall time of the cell in the run that finished it
@@ -28,17 +31,23 @@ import java.util.Map;
  */
 public record CellResult(int cell, String key, Map<String, String> assignment, String preset, int sgdBatch,
                          int normBatch, int epochs, long steps, double finalAccuracy, double bestAccuracy,
-                         double finalLoss, double bestLoss, double preciseAccuracy, double samplesPerSec, double trainSec, double wallSec,
+                         double finalLoss, double bestLoss, double preciseAccuracy, long preciseExamples,
+                         String sync, String runningStats, double samplesPerSec, double trainSec, double wallSec,
                          List<Double> trainLossCurve, List<Double> testAccuracyCurve, String spec) {
+
+    /** Rows of results.jsonl written before the keys existed trained with what was then the only rule. */
+    public CellResult {
+        sync = sync == null ? "parameters" : sync;
+        runningStats = runningStats == null ? "dl4j" : runningStats;
+    }
 
     /** The columns of results.csv after the axis columns. */
     static final List<String> CSV_COLUMNS = List.of("preset", "sgd_batch", "norm_batch", "epochs", "steps",
             "final_test_accuracy", "best_test_accuracy", "final_test_loss", "best_test_loss", "precise_test_accuracy",
-            "samples_per_sec",
-            "train_sec", "wall_sec");
+            "precise_examples", "sync", "running_stats", "samples_per_sec", "train_sec", "wall_sec");
 
     List<Object> csvValues() {
         return List.of(preset, sgdBatch, normBatch, epochs, steps, finalAccuracy, bestAccuracy, finalLoss, bestLoss,
-                preciseAccuracy, samplesPerSec, trainSec, wallSec);
+                preciseAccuracy, preciseExamples, sync, runningStats, samplesPerSec, trainSec, wallSec);
     }
 }

@@ -2,7 +2,6 @@ package org.syncbn.experiment;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import org.apache.spark.api.java.JavaSparkContext;
-import org.syncbn.bn.BnMode;
 import org.syncbn.config.JobSpec;
 import org.syncbn.data.ShardPlan;
 import org.syncbn.store.Checkpoint;
@@ -72,9 +71,10 @@ public final class SweepRunner {
     static CellResult result(SweepSpec sweep, SweepSpec.Cell cell, JobSpec spec, FileStore dir, double wall) {
         List<JsonNode> all = new MetricsLog(dir, TrainingRun.METRICS_FILE).read();
         List<JsonNode> metrics = all.stream().filter(m -> m.has("epoch")).toList();
-        double precise = all.stream().filter(m -> m.has("precise_bn"))
-                .mapToDouble(m -> m.path("precise_bn").path("precise_test_accuracy").asDouble()).reduce((a, b) -> b)
-                .orElse(Double.NaN);
+        JsonNode preciseBn = all.stream().filter(m -> m.has("precise_bn")).map(m -> m.path("precise_bn"))
+                .reduce((a, b) -> b).orElse(null);
+        double precise = preciseBn != null ? preciseBn.path("precise_test_accuracy").asDouble() : Double.NaN;
+        long preciseExamples = preciseBn != null ? preciseBn.path("examples").asLong() : 0;
         if (metrics.isEmpty()) {
             throw new IllegalStateException("cell " + cell.key() + " finished without an evaluation in "
                     + dir.describe(TrainingRun.METRICS_FILE));
@@ -99,7 +99,7 @@ public final class SweepRunner {
         return new CellResult(cell.index(), cell.key(), cell.assignment(), sweep.preset(), workers * b,
                 spec.bn().mode().normalizationBatch(b, workers), epochs, steps,
                 last.path("test_accuracy").asDouble(), bestAcc, last.path("test_loss").asDouble(), bestLoss, precise,
-                trainSec > 0 ? (double) epochs * examples / trainSec : Double.NaN, trainSec, wall,
+                preciseExamples, spec.train().sync().key(), spec.bn().runningStats().key(), trainSec > 0 ? (double) epochs * examples / trainSec : Double.NaN, trainSec, wall,
                 trainLoss, testAcc, spec.resolvedHocon());
     }
 

@@ -15,8 +15,12 @@ import java.util.Map;
  * @param commonSets   job overrides for every cell: the preset's, then the command line's
  * @param axes         the grid
  * @param preset       the preset's name ("" when the file has none)
+ * @param preciseExamples PreciseBN over this many training examples in every cell whose job does not
+ *                     set {@code bn.precise.examples} itself, so each cell is evaluated with both its
+ *                     running (EMA) and its population statistics; 0 = running statistics only
  */
-public record SweepSpec(String name, Path jobFile, List<String> commonSets, List<Axis> axes, String preset) {
+public record SweepSpec(String name, Path jobFile, List<String> commonSets, List<Axis> axes, String preset,
+                        int preciseExamples) {
 
     /** One job key and the values it takes (each as HOCON, as {@code --set key=value} takes it). */
     public record Axis(String key, List<String> values) {

@@ -28,13 +28,20 @@ import java.util.Map;
  *     default { train.epochs = 2, data.maxTrainExamples = 12000 }
  *     full { train.epochs = 30 }
  *   }
+ *   preciseExamples = 10000        # optional (this default); 0 = running statistics only
  * }
  * </pre>
  *
- * Every cell's spec is validated before the first one runs, so a typo fails at once.
+ * Every cell is evaluated with its running (EMA) statistics and, unless the job sets
+ * {@code bn.precise.examples} itself, with PreciseBN over {@code preciseExamples} training examples
+ * ({@code --set sweep.preciseExamples=N} overrides the file). Every cell's spec is validated before
+ * the first one runs, so a typo fails at once.
  */
 public final class SweepSpecLoader {
     public static final String SECTION = "sweep";
+    /** PreciseBN examples per cell when neither the sweep nor the job says. */
+    public static final int DEFAULT_PRECISE_EXAMPLES = 10_000;
+    private static final String PRECISE_SET = SECTION + ".preciseExamples=";
     private static final ConfigRenderOptions VALUE = ConfigRenderOptions.concise().setJson(false);
 
     private SweepSpecLoader() {
@@ -48,14 +55,18 @@ public final class SweepSpecLoader {
         }
         Config sweep = raw.getConfig(SECTION);
         String preset = null;
+        String precise = null;
         List<String> userSets = new ArrayList<>();
         for (String s : sets) {
             if (s.startsWith("preset=")) {
                 preset = s.substring("preset=".length()).strip().replaceAll("^\"|\"$", "");
+            } else if (s.startsWith(PRECISE_SET)) {
+                precise = s.substring(PRECISE_SET.length()).strip();
             } else {
                 userSets.add(s);
             }
         }
+        int preciseExamples = preciseExamples(file, sweep, precise);
         List<String> common = new ArrayList<>();
         String presetName = "";
         if (sweep.hasPath("presets")) {
@@ -78,7 +89,7 @@ public final class SweepSpecLoader {
         common.addAll(userSets);
         List<SweepSpec.Axis> axes = axes(file, sweep);
         JobSpec base = JobSpecLoader.loadWithout(file, SECTION, common);
-        SweepSpec spec = new SweepSpec(base.name(), file, common, axes, presetName);
+        SweepSpec spec = new SweepSpec(base.name(), file, common, axes, presetName, preciseExamples);
         for (SweepSpec.Cell cell : spec.cells()) {
             try {
                 cellSpec(spec, cell);
@@ -89,11 +100,39 @@ public final class SweepSpecLoader {
         return spec;
     }
 
-    /** The job of one cell. */
+    /** The job of one cell: PreciseBN over the sweep's examples unless the job sets its own. */
     public static JobSpec cellSpec(SweepSpec spec, SweepSpec.Cell cell) {
         List<String> sets = new ArrayList<>(spec.commonSets());
         sets.addAll(cell.sets());
+        JobSpec job = JobSpecLoader.loadWithout(spec.jobFile(), SECTION, sets);
+        if (job.bn().preciseExamples() > 0 || spec.preciseExamples() == 0) {
+            return job;
+        }
+        sets.add("bn.precise.examples=" + spec.preciseExamples());
         return JobSpecLoader.loadWithout(spec.jobFile(), SECTION, sets);
+    }
+
+    private static int preciseExamples(Path file, Config sweep, String fromCommandLine) {
+        String where = fromCommandLine != null ? "--set " + PRECISE_SET + fromCommandLine
+                : file + ": sweep.preciseExamples";
+        String text;
+        if (fromCommandLine != null) {
+            text = fromCommandLine;
+        } else if (sweep.hasPath("preciseExamples")) {
+            text = sweep.getValue("preciseExamples").render(VALUE);
+        } else {
+            return DEFAULT_PRECISE_EXAMPLES;
+        }
+        try {
+            int n = Integer.parseInt(text);
+            if (n >= 0) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new SpecException(where + (fromCommandLine != null ? "" : " = " + text)
+                + ": expected an integer >= 0 (training examples for PreciseBN in every cell; 0 = off)");
     }
 
     private static List<SweepSpec.Axis> axes(Path file, Config sweep) {

@@ -6,7 +6,6 @@ import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.syncbn.bn.BnConversion;
-import org.syncbn.bn.BnMode;
 import org.syncbn.config.JobSpec;
 import org.syncbn.config.SpecException;
 import org.syncbn.conv.FastConvolutions;
@@ -38,13 +37,13 @@ public final class JobNetworks {
             case FILE -> "model.file = " + m.file();
             default -> "model.type = " + m.type().key();
         };
-        int ghost = spec.bn().mode().ghostBatchSize();
-        boolean sync = spec.bn().mode().usesSyncLayer();
+        JobSpec.BnSpec bn = spec.bn();
         Network network = switch (m.type()) {
             case MLP, CNN -> init(NetworkFactory.build(spec, input, stepsPerEpoch));
             case RESNET -> {
                 ComputationGraphConfiguration conf = ResNets.build(spec, input, stepsPerEpoch);
-                yield init(sync ? BnConversion.toSync(conf, ghost) : conf);
+                yield init(bn.usesSyncLayer()
+                        ? BnConversion.toSync(conf, bn.mode().ghostBatchSize(), bn.populationStatistics()) : conf);
             }
             case ZOO -> fromConfiguration(configurationOf(ZooModels.build(spec, input)), null, spec, stepsPerEpoch,
                     what, true);
@@ -78,21 +77,23 @@ public final class JobNetworks {
     /** The job's keys on top of a configuration the job did not build; a zip's parameters copied in by name. */
     private static Network fromConfiguration(Object conf, Network zip, JobSpec spec, int stepsPerEpoch, String what,
                                              boolean useLogStd) {
-        BnMode mode = spec.bn().mode();
+        JobSpec.BnSpec bn = spec.bn();
         Network network;
         try {
             if (conf instanceof MultiLayerConfiguration mlc) {
                 TrainableCheck.require(mlc, what);
                 JobOverrides.apply(mlc, spec, stepsPerEpoch, useLogStd);
                 MultiLayerConfiguration fast = FastConvolutions.apply(mlc);
-                network = init(mode.usesSyncLayer() ? BnConversion.toSync(fast, mode.ghostBatchSize())
+                network = init(bn.usesSyncLayer()
+                        ? BnConversion.toSync(fast, bn.mode().ghostBatchSize(), bn.populationStatistics())
                         : BnConversion.toStandard(fast));
             } else {
                 ComputationGraphConfiguration cgc = (ComputationGraphConfiguration) conf;
                 TrainableCheck.require(cgc, what);
                 JobOverrides.apply(cgc, spec, stepsPerEpoch, useLogStd);
                 ComputationGraphConfiguration fast = FastConvolutions.apply(cgc);
-                network = init(mode.usesSyncLayer() ? BnConversion.toSync(fast, mode.ghostBatchSize())
+                network = init(bn.usesSyncLayer()
+                        ? BnConversion.toSync(fast, bn.mode().ghostBatchSize(), bn.populationStatistics())
                         : BnConversion.toStandard(fast));
             }
         } catch (SpecException e) {

@@ -20,7 +20,6 @@ import org.nd4j.linalg.learning.config.Sgd;
 import org.nd4j.linalg.schedule.ISchedule;
 import org.nd4j.linalg.lossfunctions.LossFunctions;
 import org.syncbn.bn.BnConversion;
-import org.syncbn.bn.BnMode;
 import org.syncbn.config.JobSpec;
 import org.syncbn.config.SpecException;
 import org.syncbn.conv.FastConvolutions;
@@ -103,8 +102,9 @@ public final class NetworkFactory {
         list.setInputType(inputType);
         // the project's convolutions: DL4J's own maths, through libnd4j's (oneDNN) conv ops where they exist
         MultiLayerConfiguration conf = FastConvolutions.apply(list.build());
-        BnMode mode = spec.bn().mode();
-        return mode.usesSyncLayer() ? BnConversion.toSync(conf, mode.ghostBatchSize()) : conf;
+        JobSpec.BnSpec bn = spec.bn();
+        return bn.usesSyncLayer() ? BnConversion.toSync(conf, bn.mode().ghostBatchSize(), bn.populationStatistics())
+                : conf;
     }
 
     /** The initialised network of {@link #build(JobSpec, int, int)}. */

@@ -216,10 +216,6 @@ final class GraphNetwork implements Network {
         return copyInto(conf);
     }
 
-    @Override
-    public Network withSyncBn(int ghostBatchSize) {
-        return copyInto(BnConversion.toSync(graph.getConfiguration(), ghostBatchSize));
-    }
 
     /** A network of {@code conf} with bitwise this one's parameters, updater state and counters. */
     private Network copyInto(ComputationGraphConfiguration conf) {

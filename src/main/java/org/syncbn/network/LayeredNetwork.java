@@ -189,10 +189,6 @@ final class LayeredNetwork implements Network {
         return new LayeredNetwork(out, input);
     }
 
-    @Override
-    public Network withSyncBn(int ghostBatchSize) {
-        return new LayeredNetwork(BnConversion.toSync(net, ghostBatchSize), input);
-    }
 
     @Override
     public int inputSize() {

@@ -169,8 +169,6 @@ public interface Network {
      */
     Network forExport();
 
-    /** A new network with SyncBatchNormalization layers (ghost batches of {@code ghostBatchSize}; 0 = none). */
-    Network withSyncBn(int ghostBatchSize);
 
     /** Flat features per example (height x width x channels for image networks). */
     int inputSize();

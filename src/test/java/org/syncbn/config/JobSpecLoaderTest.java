@@ -23,7 +23,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 class JobSpecLoaderTest {
 
-    private static final String TRAIN_KEYS = "batchPerWorker, epochs, evalEveryEpochs, roundAttempts, stepsPerRound, threadsPerWorker, workers";
+    private static final String TRAIN_KEYS = "batchPerWorker, epochs, evalEveryEpochs, roundAttempts, stepsPerRound, sync, threadsPerWorker, workers";
     private static final String TOP_KEYS = "bn, checkpoint, collective, data, dtype, model, name, optim, retrain, seed, spark, train";
 
     @TempDir
@@ -72,7 +72,8 @@ class JobSpecLoaderTest {
                         List.of(), JobSpec.CifarLabels.FINE, 10, true, 0, 0),
                 new JobSpec.ModelSpec(JobSpec.ModelType.MLP, List.of(256, 128), List.of(32, 64), 5,
                         JobSpec.Activation.RELU, JobSpec.WeightInit.XAVIER, 20, JobSpec.ZooName.RESNET50, ""),
-                new JobSpec.BnSpec(org.syncbn.bn.BnMode.parse("local"), 0.9, 1e-5, true, new JobSpec.PreciseSpec(0)),
+                new JobSpec.BnSpec(org.syncbn.bn.BnMode.parse("local"), 0.9, 1e-5, true,
+                        JobSpec.RunningStats.DL4J, new JobSpec.PreciseSpec(0)),
                 new JobSpec.TrainSpec(2, 64, 3, 47, 1, 3, 0, JobSpec.SyncMode.PARAMETERS),
                 new JobSpec.OptimSpec(JobSpec.Updater.ADAM, 1e-3, 0.9, 0.0, JobSpec.LrScaling.NONE, 256, 0.0,
                         JobSpec.LrDecay.NONE, 0.1, List.of()),

@@ -54,6 +54,55 @@ class SweepRunnerTest {
         assertEquals(List.of("train.epochs=1"), s.commonSets());
         assertEquals(List.of("train.epochs=2"), SweepSpecLoader.load(sweepFile("{ key = seed, values = [1] }"),
                 List.of("preset=longer")).commonSets());
+        assertEquals(SweepSpecLoader.DEFAULT_PRECISE_EXAMPLES, s.preciseExamples());
+        assertEquals(SweepSpecLoader.DEFAULT_PRECISE_EXAMPLES,
+                SweepSpecLoader.cellSpec(s, s.cells().get(0)).bn().preciseExamples(), "PreciseBN in every cell");
+        SweepSpec off = SweepSpecLoader.load(sweepFile("{ key = seed, values = [1] }"), List.of("sweep.preciseExamples=0"));
+        assertEquals(0, SweepSpecLoader.cellSpec(off, off.cells().get(0)).bn().preciseExamples());
+        SweepSpec own = SweepSpecLoader.load(sweepFile("{ key = seed, values = [1] }"), List.of("bn.precise.examples=77"));
+        assertEquals(77, SweepSpecLoader.cellSpec(own, own.cells().get(0)).bn().preciseExamples(),
+                "a job's own bn.precise.examples wins");
+    }
+
+    @Test
+    void trainSyncIsAnAxisAndTheReportSaysHowEachCellTrainedAndWasEvaluated() throws Exception {
+        SweepSpec sweep = SweepSpecLoader.load(sweepFile("{ key = train.sync, values = [parameters, gradients] }"),
+                List.of("sweep.preciseExamples=300", "bn.mode=sync"));
+        Path out = tmp.resolve("out");
+        run(sweep, out);
+        List<CellResult> rows = new SweepResults(new LocalFileStore(out)).read();
+        assertEquals(List.of("parameters", "gradients"), rows.stream().map(CellResult::sync).toList());
+        assertEquals(List.of("dl4j", "dl4j"), rows.stream().map(CellResult::runningStats).toList());
+        for (CellResult r : rows) {
+            assertEquals(300, r.preciseExamples());
+            assertTrue(r.preciseAccuracy() > 0.1 && r.preciseAccuracy() <= 1, "PreciseBN accuracy " + r.preciseAccuracy());
+        }
+        assertTrue(rows.get(0).finalAccuracy() != rows.get(1).finalAccuracy()
+                || !rows.get(0).trainLossCurve().equals(rows.get(1).trainLossCurve()),
+                "local SGD over 5-step rounds and SGD on the global batch train differently");
+        String report = Files.readString(out.resolve("report.md"));
+        assertTrue(report.contains("- workers kept in step by: parameters: parameters averaged after every round")
+                && report.contains("(cells 0); gradients: gradients all-reduced before every step (SGD on the global batch) (cells 1)")
+                && report.contains("- BN running statistics: dl4j: DL4J's rule")
+                && report.contains("and PreciseBN statistics over 300 training examples")
+                && report.contains("| PreciseBN acc | PreciseBN error |"), report);
+        assertTrue(Files.readAllLines(out.resolve("results.csv")).get(0)
+                .contains(",precise_test_accuracy,precise_examples,sync,running_stats,"));
+    }
+
+    @Test
+    void resultRowsWrittenBeforeTheTrainingRuleKeysReadAsTheOnlyRulesThereWere() throws Exception {
+        Path out = tmp.resolve("old");
+        Files.createDirectories(out);
+        Files.writeString(out.resolve(SweepResults.JSONL), "{\"cell\":0,\"key\":\"bn.mode=sync\",\"assignment\":"
+                + "{\"bn.mode\":\"sync\"},\"preset\":\"default\",\"sgdBatch\":256,\"normBatch\":256,\"epochs\":4,"
+                + "\"steps\":936,\"finalAccuracy\":0.87,\"bestAccuracy\":0.87,\"finalLoss\":0.36,\"bestLoss\":0.36,"
+                + "\"preciseAccuracy\":\"NaN\",\"samplesPerSec\":3000,\"trainSec\":80,\"wallSec\":90,"
+                + "\"trainLossCurve\":[0.5],\"testAccuracyCurve\":[0.87],\"spec\":\"\"}\n");
+        CellResult row = new SweepResults(new LocalFileStore(out)).read().get(0);
+        assertEquals("parameters", row.sync());
+        assertEquals("dl4j", row.runningStats());
+        assertEquals(0, row.preciseExamples());
     }
 
     @Test
@@ -117,6 +166,10 @@ class SweepRunnerTest {
     @Test
     void aBadValueInAnyCellFailsBeforeAnythingRunsNamingTheCell() throws Exception {
         SpecException e = assertThrows(SpecException.class, () -> SweepSpecLoader.load(
+                sweepFile("{ key = bn.mode, values = [sync] }"), List.of("sweep.preciseExamples=-1")));
+        assertEquals("--set sweep.preciseExamples=-1: expected an integer >= 0 (training examples for PreciseBN in"
+                + " every cell; 0 = off)", e.getMessage());
+        e = assertThrows(SpecException.class, () -> SweepSpecLoader.load(
                 sweepFile("{ key = bn.mode, values = [sync, bogus] }"), List.of()));
         assertTrue(e.getMessage().contains("cell bn.mode=bogus") && e.getMessage().contains("bn.mode"), e.getMessage());
         e = assertThrows(SpecException.class, () -> SweepSpecLoader.load(
@@ -138,8 +191,14 @@ class SweepRunnerTest {
         SweepSpec bn = SweepSpecLoader.load(jobs.resolve("bn-batch-sweep.conf"), List.of());
         assertEquals(List.of(2, 4, 8, 16, 32, 64, 128, 256), bn.cells().stream().map(c -> {
             org.syncbn.config.JobSpec spec = SweepSpecLoader.cellSpec(bn, c);
+            assertEquals(org.syncbn.config.JobSpec.SyncMode.GRADIENTS, spec.train().sync(), c.key());
             return spec.bn().mode().normalizationBatch(spec.train().batchPerWorker(),
                     spec.train().workers());
-        }).toList(), "normalisation batches at a fixed SGD batch of 256");
+        }).distinct().toList(), "normalisation batches at a fixed SGD batch of 256");
+        assertEquals(List.of("dl4j", "population"), bn.cells().stream()
+                .map(c -> SweepSpecLoader.cellSpec(bn, c).bn().runningStats().key()).distinct().toList());
+        SweepSpec large = SweepSpecLoader.load(jobs.resolve("large-batch-sweep.conf"), List.of());
+        assertTrue(large.cells().stream().allMatch(c -> SweepSpecLoader.cellSpec(large, c).train().sync()
+                == org.syncbn.config.JobSpec.SyncMode.GRADIENTS), "true large-batch SGD");
     }
 }

@@ -73,7 +73,7 @@ class GradientSyncTest {
     }
 
     /** The bytes of task results the driver receives in a run (Spark's own accounting of each task). */
-    private static long resultBytes(String... sets) {
+    private static long resultBytes(String... sets) throws java.util.concurrent.TimeoutException {
         AtomicLong bytes = new AtomicLong();
         SparkListener listener = new SparkListener() {
             @Override
