@@ -58,6 +58,51 @@ sync-overhead)
     done
   done
   ;;
+sync-modes)
+  # train.sync = gradients vs parameters at the same K, and parameters at K = 1 (before gradients, the
+  # only exact setting), for the MLP and the ResNet job on local[2]; the three run in turn, twice,
+  # so drift of the shared machine hits all three alike; the table gives each one's median.
+  reps="${1:-2}"
+  out="bench/results/${date_tag}-sync-modes.md"
+  {
+    echo "# Samples/s of train.sync = gradients vs parameters on local[2] ($date_tag)"
+    echo
+    echo "- command: \`scripts/bench.sh sync-modes $reps\`"
+    header
+    beside
+    echo "- MLP: jobs/fashion-mlp.conf (2 x 64, sync BN, Adam), 12,800 examples = 100 steps; ResNet: jobs/fashion-resnet.conf"
+    echo "  (ResNet-20, 2 x 32, sync BN, Adam), 1,920 examples = 30 steps; one epoch each, evaluation on 500 test examples"
+    echo "- samples/s counts training rounds only (not evaluation); 'steps only' leaves out the round overhead"
+    echo "  (stage launch, state transfer, merge); each figure the median of $reps runs, the three settings interleaved"
+    echo
+    echo "| model | setting | samples/s | steps-only samples/s | vs parameters K=47 |"
+    echo "|---|---|---|---|---|"
+  } > "$out"
+  for model in mlp resnet; do
+    if [[ $model == mlp ]]; then n=12800; else n=1920; fi
+    declare -A runs=() stepsonly=()
+    for rep in $(seq "$reps"); do
+      for setting in parameters-47 gradients-47 parameters-1; do
+        sync="${setting%-*}"; k="${setting#*-}"
+        dir="$work/$model-$setting-$rep"
+        scripts/syncbn train "jobs/fashion-$model.conf" --set train.epochs=1 --set train.workers=2 \
+          --set data.maxTrainExamples=$n --set data.maxTestExamples=500 --set train.stepsPerRound=$k \
+          --set train.sync=$sync --out "$dir" > /dev/null 2> "$dir.err"
+        r=$(field samples_per_sec "$dir/metrics.jsonl")
+        runs[$setting]+="$r "
+        stepsonly[$setting]+="$(awk -v r="$r" -v f="$(field round_overhead_fraction "$dir/metrics.jsonl")" 'BEGIN { printf "%.1f", r / (1 - f) }') "
+      done
+    done
+    median() { tr ' ' '\n' | grep . | sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+    base=$(echo "${runs[parameters-47]}" | median)
+    for setting in parameters-47 gradients-47 parameters-1; do
+      m=$(echo "${runs[$setting]}" | median)
+      s=$(echo "${stepsonly[$setting]}" | median)
+      awk -v model=$model -v set="${setting%-*} K=${setting#*-}" -v m="$m" -v s="$s" -v b="$base" -v all="${runs[$setting]}" \
+        'BEGIN { printf "| %s | %s | %.0f (runs: %s) | %.0f | %.2fx |\n", model, set, m, all, s, m / b }' >> "$out"
+    done
+  done
+  ;;
 collective)
   out="bench/results/${date_tag}-collective-latency.md"
   syncbn_java_cmd org.syncbn.bench.CollectiveLatencyBench

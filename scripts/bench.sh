@@ -8,6 +8,8 @@
 #       (c) this project's job on local[W] (the job's own bn.mode), through scripts/syncbn train
 #   scripts/bench.sh sync-overhead     samples/s of bn.mode=sync vs local, MLP and CNN, per-worker
 #                                      batch 8, 32, 64, 128 on local[2]
+#   scripts/bench.sh sync-modes [reps] samples/s of train.sync = gradients vs parameters at K = 47 and
+#                                      parameters at K = 1, MLP and ResNet-20 jobs on local[2]
 #   scripts/bench.sh collective        TCP all-reduce latency for 2, 4, 8 workers and BN payloads
 #   scripts/bench.sh allreduce [maxMB] [minSecondsPerCell] [W,W,...]
 #                                      all-reduce bandwidth 64 KB .. 64 MB, W = 2, 4, 8, against the
@@ -29,7 +31,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$SYNCBN_ROOT"
 suite=throughput
 case "${1:-}" in
-  throughput|sync-overhead|collective|allreduce|security|accuracy|cluster|cnn-speed) suite="$1"; shift ;;
+  throughput|sync-overhead|sync-modes|collective|allreduce|security|accuracy|cluster|cnn-speed) suite="$1"; shift ;;
 esac
 if [[ "$suite" != throughput ]]; then
   exec bash "$SYNCBN_ROOT/scripts/bench-suites.sh" "$suite" "$@"
