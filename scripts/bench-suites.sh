@@ -58,6 +58,22 @@ sync-overhead)
     done
   done
   ;;
+cost-model)
+  # the cost model of a step and a round (org.syncbn.bench.SyncCostModel) fitted to the newest allreduce and
+  # security results; optional: the measured compute ms of one MLP step and one ResNet-20 step
+  ar=$(ls bench/results/*-allreduce.md | tail -1); sec=$(ls bench/results/*-collective-security.md | tail -1)
+  out="bench/results/${date_tag}-cost-model.md"
+  syncbn_java_cmd org.syncbn.bench.SyncCostModel
+  {
+    echo "# Cost model of a step and a round on the worker mesh ($date_tag)"
+    echo
+    echo "- command: \`scripts/bench.sh cost-model $*\` (org.syncbn.bench.SyncCostModel $ar $sec $(nproc) $*)"
+    header
+    echo "- the model and its fit are in the class's javadoc; the discussion is below the tables"
+    echo
+    "${SYNCBN_JAVA[@]}" "$ar" "$sec" "$(nproc)" "$@" 2> "$work/cm.err"
+  } > "$out"
+  ;;
 sync-modes)
   # train.sync = gradients vs parameters at the same K, and parameters at K = 1 (before gradients, the
   # only exact setting), for the MLP and the ResNet job on local[2]; the three run in turn, twice,
@@ -102,6 +118,63 @@ sync-modes)
         'BEGIN { printf "| %s | %s | %.0f (runs: %s) | %.0f | %.2fx |\n", model, set, m, all, s, m / b }' >> "$out"
     done
   done
+  ;;
+resnet)
+  # ResNet-20 on Fashion-MNIST (jobs/fashion-resnet.conf, 21 BN layers, 2 x 32): sync vs local on local[2],
+  # interleaved, and one JVM (DL4J fit, batch 32, one native thread); then the test accuracy after
+  # a fixed number of epochs with sync BN on 4 workers x 16.
+  reps="${1:-2}"; epochs="${2:-2}"
+  n=3200
+  out="bench/results/${date_tag}-resnet.md"
+  {
+    echo "# ResNet-20 on Fashion-MNIST: SyncBN cost, one JVM, accuracy ($date_tag)"
+    echo
+    echo "- command: \`scripts/bench.sh resnet $reps $epochs\`"
+    header
+    beside
+    echo "- jobs/fashion-resnet.conf (ResNet-20, 21 BN layers: 42 collectives per step under sync, float, Adam 1e-3),"
+    echo "  $n training examples, batch 32 per worker, local[2], one epoch per run, rounds of 47 steps;"
+    echo "  samples/s counts training rounds only; each figure the median of $reps runs, sync and local interleaved"
+    echo
+    echo "| setting | samples/s | steps-only samples/s | runs |"
+    echo "|---|---|---|---|"
+  } > "$out"
+  declare -A runs=() stepsonly=()
+  for rep in $(seq "$reps"); do
+    for mode in sync local; do
+      dir="$work/resnet-$mode-$rep"
+      scripts/syncbn train jobs/fashion-resnet.conf --set train.epochs=1 --set train.workers=2 \
+        --set train.batchPerWorker=32 --set data.maxTrainExamples=$n --set data.maxTestExamples=500 \
+        --set bn.mode=$mode --out "$dir" > /dev/null 2> "$dir.err"
+      r=$(field samples_per_sec "$dir/metrics.jsonl")
+      runs[$mode]+="$r "
+      stepsonly[$mode]+="$(awk -v r="$r" -v f="$(field round_overhead_fraction "$dir/metrics.jsonl")" 'BEGIN { printf "%.1f", r / (1 - f) }') "
+    done
+  done
+  median() { tr ' ' '\n' | grep . | sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+  for mode in sync local; do
+    echo "| bn.mode=$mode, local[2] | $(echo "${runs[$mode]}" | median) | $(echo "${stepsonly[$mode]}" | median) | ${runs[$mode]}|" >> "$out"
+  done
+  syncbn_java_cmd org.syncbn.bench.BenchMain
+  single=$(OMP_NUM_THREADS=1 "${SYNCBN_JAVA[@]}" single jobs/fashion-resnet.conf --set train.epochs=1 \
+    --set train.batchPerWorker=32 --set data.maxTrainExamples=$n --set data.maxTestExamples=500 \
+    --set bn.mode=local 2> "$work/single.err" | sed -n 's/.*samples_per_sec=\([0-9.]*\).*/\1/p' | tail -1)
+  echo "| one JVM, DL4J fit, batch 32, one native thread | $single | | 1 |" >> "$out"
+  s=$(echo "${runs[sync]}" | median); l=$(echo "${runs[local]}" | median)
+  ss=$(echo "${stepsonly[sync]}" | median); ls=$(echo "${stepsonly[local]}" | median)
+  awk -v s="$s" -v l="$l" -v ss="$ss" -v ls="$ls" -v one="$single" 'BEGIN {
+    printf "\nsync costs %+.1f%% of local (steps only: %+.1f%%); local[2] with sync runs at %.2fx one JVM on one core\n", 100 * (l / s - 1), 100 * (ls / ss - 1), s / one }' >> "$out"
+  dir="$work/resnet-accuracy"
+  scripts/syncbn train jobs/fashion-resnet.conf --set train.epochs=$epochs --set train.workers=4 \
+    --set train.batchPerWorker=16 --set bn.mode=sync --out "$dir" > /dev/null 2> "$dir.err"
+  {
+    echo
+    echo "Accuracy, sync BN, 4 workers x 16 (local[4] on these cores), all 60,000 training examples, $epochs epochs:"
+    echo
+    echo "| epoch | test accuracy | samples/s |"
+    echo "|---|---|---|"
+    grep '"epoch"' "$dir/metrics.jsonl" | sed -E 's/.*"epoch":([0-9]+).*"test_accuracy":([0-9.]+).*"samples_per_sec":([0-9.]+).*/| \1 | \2 | \3 |/'
+  } >> "$out"
   ;;
 collective)
   out="bench/results/${date_tag}-collective-latency.md"

@@ -10,6 +10,12 @@
 #                                      batch 8, 32, 64, 128 on local[2]
 #   scripts/bench.sh sync-modes [reps] samples/s of train.sync = gradients vs parameters at K = 47 and
 #                                      parameters at K = 1, MLP and ResNet-20 jobs on local[2]
+#   scripts/bench.sh cost-model [mlpStepMs resnetStepMs]
+#                                      the cost model of a step and a round fitted to the newest allreduce and
+#                                      security results, predictions for W = 16, 64, 256 on 10 and 25 Gbit/s
+#   scripts/bench.sh resnet [reps] [epochs]
+#                                      ResNet-20 (jobs/fashion-resnet.conf): sync vs local on local[2], one JVM,
+#                                      accuracy after a fixed number of epochs with sync BN on 4 x 16
 #   scripts/bench.sh collective        TCP all-reduce latency for 2, 4, 8 workers and BN payloads
 #   scripts/bench.sh allreduce [maxMB] [minSecondsPerCell] [W,W,...]
 #                                      all-reduce bandwidth 64 KB .. 64 MB, W = 2, 4, 8, against the
@@ -31,7 +37,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$SYNCBN_ROOT"
 suite=throughput
 case "${1:-}" in
-  throughput|sync-overhead|sync-modes|collective|allreduce|security|accuracy|cluster|cnn-speed) suite="$1"; shift ;;
+  throughput|sync-overhead|sync-modes|cost-model|resnet|collective|allreduce|security|accuracy|cluster|cnn-speed) suite="$1"; shift ;;
 esac
 if [[ "$suite" != throughput ]]; then
   exec bash "$SYNCBN_ROOT/scripts/bench-suites.sh" "$suite" "$@"
