@@ -12,10 +12,8 @@ import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.updater.graph.ComputationGraphUpdater;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.deeplearning4j.util.ModelSerializer;
-import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
-import org.nd4j.linalg.factory.Nd4j;
 import org.syncbn.bn.BnConversion;
 import org.syncbn.conv.FastConvolutions;
 
@@ -86,37 +84,7 @@ final class GraphNetwork implements Network {
     }
 
     @Override
-    public DataType dataType() {
-        return graph.params().dataType();
-    }
-
-    @Override
-    public double[] params() {
-        return graph.params().toDoubleVector();
-    }
-
-    @Override
-    public void setParams(double[] params) {
-        INDArray current = graph.params();
-        graph.setParams(Nd4j.create(params).reshape(current.shape()).castTo(current.dataType()));
-    }
-
-    @Override
-    public double[] updaterState() {
-        INDArray state = updaterView();
-        return state == null ? new double[0] : state.toDoubleVector();
-    }
-
-    @Override
-    public void load(double[] params, double[] updater) {
-        setParams(params);
-        INDArray state = updaterView();
-        if (state != null && updater.length > 0) {
-            state.assign(Nd4j.create(updater).reshape(state.shape()).castTo(state.dataType()));
-        }
-    }
-
-    private INDArray updaterView() {
+    public INDArray updaterView() {
         ComputationGraphUpdater updater = graph.getUpdater(true);
         return updater == null ? null : updater.getStateViewArray();
     }

@@ -7,6 +7,7 @@ import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.dataset.DataSet;
 import org.syncbn.bn.SyncBatchNormalizationLayer;
 
@@ -102,19 +103,38 @@ public interface Network {
         return dl4j().paramTable();
     }
 
-    DataType dataType();
+    default DataType dataType() {
+        return dl4j().params().dataType();
+    }
 
     /** The flat parameter vector (incl. BN running statistics), in DL4J's order. */
-    double[] params();
+    default double[] params() {
+        return dl4j().params().toDoubleVector();
+    }
 
     /** Sets the parameters, cast to the network's data type. */
-    void setParams(double[] params);
+    default void setParams(double[] params) {
+        INDArray current = dl4j().params();
+        dl4j().setParams(Nd4j.create(params).reshape(current.shape()).castTo(current.dataType()));
+    }
+
+    /** The live flat updater state of DL4J's updater, or null (no updater, or one without state). */
+    INDArray updaterView();
 
     /** The flat updater state; empty for updaters without state (plain SGD). */
-    double[] updaterState();
+    default double[] updaterState() {
+        INDArray state = updaterView();
+        return state == null ? new double[0] : state.toDoubleVector();
+    }
 
     /** Loads parameters and (when non-empty) updater state, cast to the network's data type. */
-    void load(double[] params, double[] updater);
+    default void load(double[] params, double[] updater) {
+        setParams(params);
+        INDArray state = updaterView();
+        if (state != null && updater.length > 0) {
+            state.assign(Nd4j.create(updater).reshape(state.shape()).castTo(state.dataType()));
+        }
+    }
 
     /** One optimizer step on {@code batch} of flat features (forward, backward, update). */
     void fit(DataSet batch);
