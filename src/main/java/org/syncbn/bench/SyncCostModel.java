@@ -104,46 +104,42 @@ public final class SyncCostModel {
         return t;
     }
 
-    /** Rows "| W | buffer | ... | encrypted ms |" of an allreduce result file, first table only. */
-    static List<Point> bandwidthPoints(Path file) throws IOException {
-        List<Point> out = new ArrayList<>();
+    /** The cells of the first markdown table of {@code file} whose header starts with {@code header}. */
+    static List<String[]> tableRows(Path file, String header) throws IOException {
+        List<String[]> out = new ArrayList<>();
         boolean inTable = false;
         for (String line : Files.readAllLines(file)) {
-            if (line.startsWith("| W | B GB/s | buffer | authenticated ms")) {
+            if (line.startsWith(header)) {
                 inTable = true;
-                continue;
-            }
-            if (inTable && !line.startsWith("|")) {
+            } else if (inTable && !line.startsWith("|")) {
                 break;
-            }
-            if (inTable && !line.startsWith("|---")) {
-                String[] f = line.split("\\|");
-                int w = Integer.parseInt(f[1].trim());
-                String[] size = f[3].trim().split(" ");
-                double bytes = Double.parseDouble(size[0]) * (size[1].equals("MB") ? 1 << 20 : 1 << 10);
-                out.add(new Point(w, bytes, bytes >= 64 * 1024, Double.parseDouble(f[9].trim()) / 1e3));
+            } else if (inTable && !line.startsWith("|---")) {
+                String[] cells = line.split("\\|");
+                for (int i = 0; i < cells.length; i++) {
+                    cells[i] = cells[i].trim();
+                }
+                out.add(cells);
             }
         }
         return out;
     }
 
-    /** Rows "| W | doubles | authenticated median µs | p99 | encrypted median µs | p99 |" of a security result file. */
+    /** The all-reduce bandwidth cells of an allreduce result file: W, buffer, encrypted ms. */
+    static List<Point> bandwidthPoints(Path file) throws IOException {
+        List<Point> out = new ArrayList<>();
+        for (String[] f : tableRows(file, "| W | B GB/s | buffer | authenticated ms")) {
+            String[] size = f[3].split(" ");
+            double bytes = Double.parseDouble(size[0]) * (size[1].equals("MB") ? 1 << 20 : 1 << 10);
+            out.add(new Point(Integer.parseInt(f[1]), bytes, bytes >= 64 * 1024, Double.parseDouble(f[9]) / 1e3));
+        }
+        return out;
+    }
+
+    /** The BN all-reduce latency cells of a security result file: W, doubles, encrypted median µs. */
     static List<Point> latencyPoints(Path file) throws IOException {
         List<Point> out = new ArrayList<>();
-        boolean inTable = false;
-        for (String line : Files.readAllLines(file)) {
-            if (line.startsWith("| W | doubles | authenticated median")) {
-                inTable = true;
-                continue;
-            }
-            if (inTable && !line.startsWith("|")) {
-                break;
-            }
-            if (inTable && !line.startsWith("|---")) {
-                String[] f = line.split("\\|");
-                out.add(new Point(Integer.parseInt(f[1].trim()), 8 * Double.parseDouble(f[2].trim()), false,
-                        Double.parseDouble(f[5].trim()) / 1e6));
-            }
+        for (String[] f : tableRows(file, "| W | doubles | authenticated median")) {
+            out.add(new Point(Integer.parseInt(f[1]), 8 * Double.parseDouble(f[2]), false, Double.parseDouble(f[5]) / 1e6));
         }
         return out;
     }
