@@ -49,10 +49,12 @@ public final class SyncBnTrainingMaster implements TrainingMaster<TrainingResult
     private final boolean shuffle;
     private final int threadsPerWorker;
     private final BnMode bnMode;
+    private final JobSpec.SyncMode sync;
     private final int timeoutSec;
 
     private SyncBnTrainingMaster(Builder b) {
         this.bnMode = b.bnMode;
+        this.sync = b.sync;
         this.timeoutSec = b.timeoutSec;
         this.workers = b.workers;
         this.batchPerWorker = b.batchPerWorker;
@@ -72,6 +74,7 @@ public final class SyncBnTrainingMaster implements TrainingMaster<TrainingResult
         private final int batchPerWorker;
         private int stepsPerRound = 1;
         private BnMode bnMode = BnMode.parse("sync");
+        private JobSpec.SyncMode sync;
         private long seed;
         private boolean shuffle;
         private int threadsPerWorker;
@@ -88,6 +91,7 @@ public final class SyncBnTrainingMaster implements TrainingMaster<TrainingResult
             this.shuffle = defaults.data().shuffle();
             this.threadsPerWorker = defaults.train().threadsPerWorker();
             this.timeoutSec = defaults.collective().timeoutSec();
+            this.sync = defaults.train().sync();
         }
 
         /** K: steps per round between merges (default 1). */
@@ -127,6 +131,22 @@ public final class SyncBnTrainingMaster implements TrainingMaster<TrainingResult
             }
             this.bnMode = m;
             return this;
+        }
+
+        /**
+         * What keeps the workers in step (a job's train.sync): {@code parameters}, averaged after every
+         * round of K steps (exact for K = 1 and plain SGD), or {@code gradients}, all-reduced before
+         * every step (every step is the optimizer's step on the global batch, for any K and updater).
+         */
+        public Builder sync(String mode) {
+            String m = mode.trim().toLowerCase(java.util.Locale.ROOT);
+            for (JobSpec.SyncMode s : JobSpec.SyncMode.values()) {
+                if (s.key().equals(m)) {
+                    this.sync = s;
+                    return this;
+                }
+            }
+            throw new IllegalArgumentException("sync mode '" + mode + "': expected parameters or gradients");
         }
 
         /** Seconds a worker waits for its peers in a collective before failing its task (a job's collective.timeoutSec by default). */
@@ -196,6 +216,7 @@ public final class SyncBnTrainingMaster implements TrainingMaster<TrainingResult
         keys.put("data.shuffle", shuffle);
         keys.put("train.threadsPerWorker", threadsPerWorker);
         keys.put("bn.mode", bnMode);
+        keys.put("train.sync", sync);
         keys.put("collective.timeoutSec", timeoutSec);
         return JobSpecLoader.override(JobSpecLoader.defaultSpec(), keys, "SyncBnTrainingMaster");
     }
@@ -211,6 +232,7 @@ public final class SyncBnTrainingMaster implements TrainingMaster<TrainingResult
         m.put("shuffle", shuffle);
         m.put("threadsPerWorker", threadsPerWorker);
         m.put("bnMode", bnMode.toString());
+        m.put("sync", sync.key());
         m.put("collectiveTimeoutSec", timeoutSec);
         return Json.line(m);
     }

@@ -90,8 +90,13 @@ class SyncBnTrainingMasterTest {
 
     /** A residual graph taking [N, 1, 28, 28] images, with BN in the stem, the branch and after the add. */
     private static org.deeplearning4j.nn.conf.ComputationGraphConfiguration imageGraph() {
+        return imageGraph(new org.nd4j.linalg.learning.config.Sgd(0.1));
+    }
+
+    private static org.deeplearning4j.nn.conf.ComputationGraphConfiguration imageGraph(
+            org.nd4j.linalg.learning.config.IUpdater updater) {
         return new org.deeplearning4j.nn.conf.NeuralNetConfiguration.Builder().seed(4)
-                .dataType(DataType.DOUBLE).updater(new org.nd4j.linalg.learning.config.Sgd(0.1))
+                .dataType(DataType.DOUBLE).updater(updater)
                 .convolutionMode(org.deeplearning4j.nn.conf.ConvolutionMode.Same).graphBuilder()
                 .addInputs("in").setInputTypes(org.deeplearning4j.nn.conf.inputs.InputType.convolutional(28, 28, 1))
                 .addLayer("c", new org.deeplearning4j.nn.conf.layers.ConvolutionLayer.Builder(3, 3).stride(2, 2).nOut(3)
@@ -128,6 +133,31 @@ class SyncBnTrainingMasterTest {
             rows.add(new DataSet(d.getFeatures().reshape(4, 1, 28, 28), d.getLabels()));
         }
         return rows;
+    }
+
+    @Test
+    void gradientSyncThroughTheMasterIsAdamOnTheGlobalBatchForRoundsOfSeveralSteps() {
+        List<DataSet> rows = imageRows(128);
+        SyncBnTrainingMaster master = new SyncBnTrainingMaster.Builder(2, 16).stepsPerRound(4).sync("gradients")
+                .shuffle(false).build();
+        org.deeplearning4j.spark.impl.graph.SparkComputationGraph spark =
+                new org.deeplearning4j.spark.impl.graph.SparkComputationGraph(TestSpark.context(),
+                        org.syncbn.bn.BnConversion.toSync(imageGraph(new org.nd4j.linalg.learning.config.Adam(0.01)), 0),
+                        master);
+        org.deeplearning4j.nn.graph.ComputationGraph fitted = spark.fit(TestSpark.context().parallelize(rows, 2));
+
+        org.deeplearning4j.nn.graph.ComputationGraph plain = new org.deeplearning4j.nn.graph.ComputationGraph(
+                imageGraph(new org.nd4j.linalg.learning.config.Adam(0.01)));
+        plain.init();
+        for (int from = 0; from < 128; from += 32) {
+            plain.fit(DataSet.merge(rows.subList(from / 4, from / 4 + 8)));
+        }
+        double max = maxDiff(plain.params().toDoubleVector(), fitted.params().toDoubleVector());
+        org.junit.jupiter.api.Assertions.assertTrue(max <= 1e-9, "parameters: max abs difference " + max);
+        double maxState = maxDiff(plain.getUpdater().getStateViewArray().toDoubleVector(),
+                fitted.getUpdater().getStateViewArray().toDoubleVector());
+        org.junit.jupiter.api.Assertions.assertTrue(maxState <= 1e-9, "Adam state: max abs difference " + maxState);
+        assertThrows(IllegalArgumentException.class, () -> new SyncBnTrainingMaster.Builder(2, 16).sync("bogus"));
     }
 
     @Test
@@ -208,6 +238,6 @@ class SyncBnTrainingMasterTest {
         assertEquals("SyncBnTrainingMaster does not support dl4j-spark training stats", e.getMessage());
         assertEquals("{\"type\":\"org.syncbn.train.SyncBnTrainingMaster\",\"workers\":2,\"batchPerWorker\":8,"
                 + "\"stepsPerRound\":1,\"seed\":42,\"shuffle\":true,\"threadsPerWorker\":0,\"bnMode\":\"sync\","
-                + "\"collectiveTimeoutSec\":120}", master.toJson());
+                + "\"sync\":\"parameters\",\"collectiveTimeoutSec\":120}", master.toJson());
     }
 }
