@@ -68,6 +68,7 @@ public final class SyncBnClassifier extends Estimator<SyncBnClassificationModel>
     private final IntParam batchPerWorker;
     private final IntParam epochs;
     private final IntParam stepsPerRound;
+    private final Param<String> sync;
     private final Param<String> optimizer;
     private final DoubleParam learningRate;
     private final DoubleParam l2;
@@ -108,8 +109,11 @@ public final class SyncBnClassifier extends Estimator<SyncBnClassificationModel>
         this.batchPerWorker = new IntParam(this, "batchPerWorker", "rows per worker per step", ParamValidators.gtEq(1));
         this.epochs = new IntParam(this, "epochs", "passes over the training data", ParamValidators.gtEq(1));
         this.stepsPerRound = new IntParam(this, "stepsPerRound",
-                "steps each worker takes between two merges on the driver",
+                "steps each worker takes between two merges",
                 ParamValidators.gtEq(1));
+        this.sync = new Param<>(this, "sync", "what keeps the workers in step: parameters (averaged every"
+                + " stepsPerRound steps) | gradients (all-reduced every step: each step is on the global batch)",
+                ParamValidators.inArray(keys(JobSpec.SyncMode.class)));
         this.optimizer = new Param<>(this, "optimizer", "updater: " + String.join(" | ", keys(JobSpec.Updater.class)),
                 ParamValidators.inArray(keys(JobSpec.Updater.class)));
         this.learningRate = new DoubleParam(this, "learningRate", "learning rate (> 0)", ParamValidators.gt(0));
@@ -134,6 +138,7 @@ public final class SyncBnClassifier extends Estimator<SyncBnClassificationModel>
         setDefault(batchPerWorker, 32);
         setDefault(epochs, 5);
         setDefault(stepsPerRound, 10);
+        setDefault(sync, "parameters");
         setDefault(optimizer, "adam");
         setDefault(learningRate, 1e-3);
         setDefault(l2, 0.0);
@@ -169,6 +174,7 @@ public final class SyncBnClassifier extends Estimator<SyncBnClassificationModel>
     public IntParam batchPerWorker() { return batchPerWorker; }
     public IntParam epochs() { return epochs; }
     public IntParam stepsPerRound() { return stepsPerRound; }
+    public Param<String> sync() { return sync; }
     public Param<String> optimizer() { return optimizer; }
     public DoubleParam learningRate() { return learningRate; }
     public DoubleParam l2() { return l2; }
@@ -192,6 +198,7 @@ public final class SyncBnClassifier extends Estimator<SyncBnClassificationModel>
     public int getBatchPerWorker() { return (Integer) getOrDefault(batchPerWorker); }
     public int getEpochs() { return (Integer) getOrDefault(epochs); }
     public int getStepsPerRound() { return (Integer) getOrDefault(stepsPerRound); }
+    public String getSync() { return getOrDefault(sync); }
     public String getOptimizer() { return getOrDefault(optimizer); }
     public double getLearningRate() { return (Double) getOrDefault(learningRate); }
     public double getL2() { return (Double) getOrDefault(l2); }
@@ -215,6 +222,7 @@ public final class SyncBnClassifier extends Estimator<SyncBnClassificationModel>
     public SyncBnClassifier setBatchPerWorker(int v) { set(batchPerWorker, v); return this; }
     public SyncBnClassifier setEpochs(int v) { set(epochs, v); return this; }
     public SyncBnClassifier setStepsPerRound(int v) { set(stepsPerRound, v); return this; }
+    public SyncBnClassifier setSync(String v) { set(sync, v); return this; }
     public SyncBnClassifier setOptimizer(String v) { set(optimizer, v); return this; }
     public SyncBnClassifier setLearningRate(double v) { set(learningRate, v); return this; }
     public SyncBnClassifier setL2(double v) { set(l2, v); return this; }
@@ -271,6 +279,7 @@ public final class SyncBnClassifier extends Estimator<SyncBnClassificationModel>
         keys.put("train.batchPerWorker", getBatchPerWorker());
         keys.put("train.epochs", getEpochs());
         keys.put("train.stepsPerRound", getStepsPerRound());
+        keys.put("train.sync", getSync());
         keys.put("optim.updater", getOptimizer());
         keys.put("optim.lr", getLearningRate());
         keys.put("optim.l2", getL2());

@@ -141,5 +141,13 @@ class MlPipelineTest {
         assertThrows(IllegalArgumentException.class, () -> classifier().setOptimizer("rmsprop"));
         assertThrows(IllegalArgumentException.class, () -> classifier().setBnMode("shared"));
         assertEquals("group:2", classifier().setBnMode("group:2").getBnMode());
+        assertThrows(IllegalArgumentException.class, () -> classifier().setSync("averaging"));
+    }
+
+    @Test
+    void theSyncParamReachesTheJobTheStageTrains() {
+        assertEquals(org.syncbn.config.JobSpec.SyncMode.PARAMETERS, classifier().jobSpec(3).train().sync());
+        assertEquals(org.syncbn.config.JobSpec.SyncMode.GRADIENTS,
+                classifier().setSync("gradients").jobSpec(3).train().sync());
     }
 }
