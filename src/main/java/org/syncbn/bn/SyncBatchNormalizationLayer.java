@@ -49,8 +49,16 @@ public class SyncBatchNormalizationLayer extends BatchNormalization {
     private transient List<Segment> segments;
     private transient Collective segmentCollective;
 
-    /** One normalisation batch's cached forward values (a ghost batch, or the whole local batch). */
-    private record Segment(long from, long to, INDArray xHat, double[] std, BnStatistics stats) {}
+    /**
+     * The cached forward values of rows [from, to): one normalisation batch ({@code std.length == 1},
+     * x̂ in the activations' shape), or several ghost batches of equal size normalised together
+     * (x̂ in the block shape [batches, ghost, ...]); per batch k its σ_k and statistics.
+     */
+    private record Segment(long from, long to, INDArray xHat, double[][] std, List<BnStatistics> stats) {
+        int batches() {
+            return std.length;
+        }
+    }
 
     public SyncBatchNormalizationLayer(NeuralNetConfiguration conf, DataType dataType) {
         super(conf, dataType);
@@ -107,11 +115,15 @@ public class SyncBatchNormalizationLayer extends BatchNormalization {
         if (ghost <= 0 || ghost >= n) {
             out = forwardSegment(x, 0, n, collective);
         } else {
+            // the full ghost batches in one pass over a [n/g, g, ...] view (one op per step, not one per
+            // ghost batch: ghost:2 ran 4x slower than local batch by batch), then the remainder
             out = Nd4j.createUninitialized(dataType, x.shape(), x.ordering());
-            for (long from = 0; from < n; from += ghost) {
-                long to = Math.min(n, from + ghost);
-                INDArray part = forwardSegment(x.get(rows(x, from, to)).dup(x.ordering()), from, to, collective);
-                out.put(rows(x, from, to), part);
+            long full = n / ghost * ghost;
+            INDArray head = x.get(rows(x, 0, full)).dup('c');
+            out.put(rows(x, 0, full), full == ghost ? forwardSegment(head, 0, full, collective)
+                    : forwardGhostBatches(head, ghost));
+            if (full < n) {
+                out.put(rows(x, full, n), forwardSegment(x.get(rows(x, full, n)).dup(x.ordering()), full, n, collective));
             }
         }
         return workspaceMgr.leverageTo(ArrayType.ACTIVATIONS, out);
@@ -140,8 +152,49 @@ public class SyncBatchNormalizationLayer extends BatchNormalization {
         broadcast(new BroadcastMulOp(xHat, vector(invStd), xHat, ch));
         INDArray y = broadcast(new BroadcastMulOp(xHat, getParam(BatchNormalizationParamInitializer.GAMMA).reshape(channels), like(x), ch));
         y = broadcast(new BroadcastAddOp(y, getParam(BatchNormalizationParamInitializer.BETA).reshape(channels), y, ch));
-        segments.add(new Segment(from, to, xHat.detach(), std, global));
+        segments.add(new Segment(from, to, xHat.detach(), new double[][] {std}, List.of(global)));
         return y;
+    }
+
+    /**
+     * The ghost batches of g rows each that make up {@code x} ('c' order, rows a multiple of g), each
+     * normalised with its own statistics exactly as {@link #forwardSegment} would, in one pass: x seen
+     * as [B, g, ...], statistics reduced over every dimension but the batch and the channel, and
+     * μ_k, 1/σ_k broadcast over (batch, channel).
+     */
+    private INDArray forwardGhostBatches(INDArray x, int g) {
+        long[] shape = x.shape();
+        int batches = (int) (shape[0] / g);
+        INDArray xb = x.reshape('c', blockShape(shape, batches));
+        int ch = channelDim(x) + 1;
+        int[] reduce = blockReduceDims(xb.rank(), ch);
+        int channels = (int) x.size(channelDim(x));
+        double elements = (double) x.length() / batches / channels;
+        double[] means = flat(xb.mean(reduce));
+        double[] vars = flat(xb.var(false, reduce));
+        double[][] std = new double[batches][channels];
+        double[] mu = new double[batches * channels];
+        double[] invStd = new double[batches * channels];
+        List<BnStatistics> stats = new ArrayList<>(batches);
+        for (int k = 0; k < batches; k++) {
+            BnStatistics local = BnStatistics.ofBatch(elements,
+                    java.util.Arrays.copyOfRange(means, k * channels, (k + 1) * channels),
+                    java.util.Arrays.copyOfRange(vars, k * channels, (k + 1) * channels));
+            BnStatistics global = StatisticsExchange.forward(collective, local);
+            stats.add(global);
+            double[] var = global.variance();
+            for (int j = 0; j < channels; j++) {
+                std[k][j] = Math.sqrt(var[j] + layerConf().getEps());
+                mu[k * channels + j] = global.mean()[j];
+                invStd[k * channels + j] = 1.0 / std[k][j];
+            }
+        }
+        INDArray xHat = broadcast(new BroadcastSubOp(xb, matrix(mu, batches, channels), like(xb), 0, ch));
+        broadcast(new BroadcastMulOp(xHat, matrix(invStd, batches, channels), xHat, 0, ch));
+        INDArray y = broadcast(new BroadcastMulOp(xHat, getParam(BatchNormalizationParamInitializer.GAMMA).reshape(channels), like(xb), ch));
+        y = broadcast(new BroadcastAddOp(y, getParam(BatchNormalizationParamInitializer.BETA).reshape(channels), y, ch));
+        segments.add(new Segment(0, shape[0], xHat.detach(), std, stats));
+        return y.reshape('c', shape);
     }
 
     @Override
@@ -161,33 +214,8 @@ public class SyncBatchNormalizationLayer extends BatchNormalization {
         INDArray dx = single ? null : Nd4j.createUninitialized(dataType, eps.shape(), eps.ordering());
         for (Segment s : segments) {
             INDArray dy = single ? eps : eps.get(rows(eps, s.from, s.to)).dup(eps.ordering());
-            int[] reduce = reduceDims(dy);
-            double[] s1k = dy.sum(reduce).toDoubleVector();
-            // S2_k = Σ dy·(x − μ) = σ · Σ dy·x̂
-            double[] dyXHat = dy.mul(s.xHat).sum(reduce).toDoubleVector();
-            double[] std = s.std;
-            double[] s2k = new double[channels];
-            for (int j = 0; j < channels; j++) {
-                s2k[j] = dyXHat[j] * std[j];
-            }
-            StatisticsExchange.GradientSums total = StatisticsExchange.backward(c,
-                    new StatisticsExchange.GradientSums(s1k, s2k));
-
-            // dx = γ/σ · (dy − S1/N − x̂ · S2/(N σ)) = dy·(γ/σ) + x̂·(−γ S2/(N σ²)) + (−γ S1/(N σ))
-            double[] g = gamma.toDoubleVector();
-            double[] scale = new double[channels];
-            double[] xHatCoeff = new double[channels];
-            double[] shift = new double[channels];
-            for (int j = 0; j < channels; j++) {
-                scale[j] = g[j] / std[j];
-                xHatCoeff[j] = -scale[j] * total.s2()[j] / (s.stats.count() * std[j]);
-                shift[j] = -scale[j] * total.s1()[j] / s.stats.count();
-                dGamma[j] += dyXHat[j];
-                dBeta[j] += s1k[j];
-            }
-            INDArray dxs = broadcast(new BroadcastMulOp(s.xHat, vector(xHatCoeff), like(dy), ch));
-            dxs.addi(broadcast(new BroadcastMulOp(dy, vector(scale), like(dy), ch)));
-            broadcast(new BroadcastAddOp(dxs, vector(shift), dxs, ch));
+            INDArray dxs = s.batches() == 1 ? backwardSegment(s, dy, gamma, dGamma, dBeta, c)
+                    : backwardGhostBatches(s, dy, gamma, dGamma, dBeta, c);
             if (single) {
                 dx = dxs;
             } else {
@@ -207,6 +235,80 @@ public class SyncBatchNormalizationLayer extends BatchNormalization {
         return new Pair<>(grad, workspaceMgr.leverageTo(ArrayType.ACTIVATION_GRAD, dx));
     }
 
+    /** One normalisation batch's dx; adds its dγ, dβ terms. */
+    private INDArray backwardSegment(Segment s, INDArray dy, INDArray gamma, double[] dGamma, double[] dBeta,
+                                     Collective c) {
+        int ch = channelDim(dy);
+        int channels = dGamma.length;
+        int[] reduce = reduceDims(dy);
+        double[] s1k = dy.sum(reduce).toDoubleVector();
+        // S2_k = Σ dy·(x − μ) = σ · Σ dy·x̂
+        double[] dyXHat = dy.mul(s.xHat).sum(reduce).toDoubleVector();
+        double[] std = s.std[0];
+        double[] s2k = new double[channels];
+        for (int j = 0; j < channels; j++) {
+            s2k[j] = dyXHat[j] * std[j];
+        }
+        StatisticsExchange.GradientSums total = StatisticsExchange.backward(c, new StatisticsExchange.GradientSums(s1k, s2k));
+
+        // dx = γ/σ · (dy − S1/N − x̂ · S2/(N σ)) = dy·(γ/σ) + x̂·(−γ S2/(N σ²)) + (−γ S1/(N σ))
+        double[] g = gamma.toDoubleVector();
+        double[] scale = new double[channels];
+        double[] xHatCoeff = new double[channels];
+        double[] shift = new double[channels];
+        double n = s.stats.get(0).count();
+        for (int j = 0; j < channels; j++) {
+            scale[j] = g[j] / std[j];
+            xHatCoeff[j] = -scale[j] * total.s2()[j] / (n * std[j]);
+            shift[j] = -scale[j] * total.s1()[j] / n;
+            dGamma[j] += dyXHat[j];
+            dBeta[j] += s1k[j];
+        }
+        INDArray dxs = broadcast(new BroadcastMulOp(s.xHat, vector(xHatCoeff), like(dy), ch));
+        dxs.addi(broadcast(new BroadcastMulOp(dy, vector(scale), like(dy), ch)));
+        broadcast(new BroadcastAddOp(dxs, vector(shift), dxs, ch));
+        return dxs;
+    }
+
+    /** {@link #backwardSegment} for the ghost batches of one {@link #forwardGhostBatches} block, in one pass. */
+    private INDArray backwardGhostBatches(Segment s, INDArray dy, INDArray gamma, double[] dGamma, double[] dBeta,
+                                          Collective c) {
+        long[] shape = dy.shape();
+        int batches = s.batches();
+        INDArray dyb = dy.dup('c').reshape('c', blockShape(shape, batches));
+        int ch = channelDim(dy) + 1;
+        int[] reduce = blockReduceDims(dyb.rank(), ch);
+        int channels = dGamma.length;
+        double[] s1 = flat(dyb.sum(reduce));
+        double[] dyXHat = flat(dyb.mul(s.xHat).sum(reduce));
+        double[] g = gamma.toDoubleVector();
+        double[] scale = new double[batches * channels];
+        double[] xHatCoeff = new double[batches * channels];
+        double[] shift = new double[batches * channels];
+        for (int k = 0; k < batches; k++) {
+            double[] std = s.std[k];
+            double[] s1k = java.util.Arrays.copyOfRange(s1, k * channels, (k + 1) * channels);
+            double[] s2k = new double[channels];
+            for (int j = 0; j < channels; j++) {
+                s2k[j] = dyXHat[k * channels + j] * std[j];
+            }
+            StatisticsExchange.GradientSums total = StatisticsExchange.backward(c, new StatisticsExchange.GradientSums(s1k, s2k));
+            double n = s.stats.get(k).count();
+            for (int j = 0; j < channels; j++) {
+                int i = k * channels + j;
+                scale[i] = g[j] / std[j];
+                xHatCoeff[i] = -scale[i] * total.s2()[j] / (n * std[j]);
+                shift[i] = -scale[i] * total.s1()[j] / n;
+                dGamma[j] += dyXHat[i];
+                dBeta[j] += s1k[j];
+            }
+        }
+        INDArray dxs = broadcast(new BroadcastMulOp(s.xHat, matrix(xHatCoeff, batches, channels), like(dyb), 0, ch));
+        dxs.addi(broadcast(new BroadcastMulOp(dyb, matrix(scale, batches, channels), like(dyb), 0, ch)));
+        broadcast(new BroadcastAddOp(dxs, matrix(shift, batches, channels), dxs, 0, ch));
+        return dxs.reshape('c', shape);
+    }
+
     /**
      * DL4J applies running statistics as "gradients" (stored old − stored new) through a no-op
      * updater; the new values are the running average over this step's normalisation batches
@@ -215,7 +317,7 @@ public class SyncBatchNormalizationLayer extends BatchNormalization {
     private void runningStatsGradient(Gradient grad) {
         List<BnStatistics> batches = new ArrayList<>();
         for (Segment s : segments) {
-            batches.add(s.stats);
+            batches.addAll(s.stats);
         }
         org.deeplearning4j.nn.conf.layers.BatchNormalization conf = layerConf();
         String varKey = BnStatistics.varianceKey(conf);
@@ -255,6 +357,36 @@ public class SyncBatchNormalizationLayer extends BatchNormalization {
             return new int[] {0};
         }
         return layerConf().getCnn2DFormat() == CNN2DFormat.NHWC ? new int[] {0, 1, 2} : new int[] {0, 2, 3};
+    }
+
+    /** [batches, rows / batches, ...]: the rows of {@code shape} as equal consecutive batches. */
+    private static long[] blockShape(long[] shape, int batches) {
+        long[] b = new long[shape.length + 1];
+        b[0] = batches;
+        b[1] = shape[0] / batches;
+        System.arraycopy(shape, 1, b, 2, shape.length - 1);
+        return b;
+    }
+
+    /** Every dimension of a block but the batch (0) and the channel. */
+    private static int[] blockReduceDims(int rank, int channel) {
+        int[] dims = new int[rank - 2];
+        int at = 0;
+        for (int d = 1; d < rank; d++) {
+            if (d != channel) {
+                dims[at++] = d;
+            }
+        }
+        return dims;
+    }
+
+    /** A [batches, channels] result, row after row. */
+    private static double[] flat(INDArray m) {
+        return m.dup('c').reshape(m.length()).toDoubleVector();
+    }
+
+    private INDArray matrix(double[] v, int rows, int cols) {
+        return Nd4j.createFromArray(v).castTo(dataType).reshape('c', rows, cols);
     }
 
     private static INDArrayIndex[] rows(INDArray x, long from, long to) {

@@ -186,7 +186,10 @@ class BnModesTest {
                 Arguments.of("conv", 2, 6),     // 2, 2, 2
                 Arguments.of("conv", 3, 7),     // 3, 3, 1
                 Arguments.of("convNHWC", 3, 8), // 3, 3, 2 channels-last
-                Arguments.of("dense", 5, 3));   // ghost larger than the batch: the whole batch
+                Arguments.of("dense", 5, 3),    // ghost larger than the batch: the whole batch
+                Arguments.of("dense", 2, 16),   // 8 virtual batches of 2, normalised in one pass
+                Arguments.of("conv", 2, 9),     // 4 of 2 in one pass, then 1
+                Arguments.of("convNHWC", 4, 12)); // 3 of 4 channels-last in one pass
     }
 
     @ParameterizedTest(name = "{0} ghost={1} batch={2}")
