@@ -46,7 +46,7 @@ public final class Main {
     public static void main(String[] argv) {
         NativeBuildChoice.applyToThisJvm();   // before anything touches ND4J
         int code = run(argv, System.out, System.err);
-        // Spark's barrier-stage timer is a non-daemon thread: without an explicit exit the JVM stays up.
+        // the exit code is the command's (the library itself leaves no non-daemon thread behind)
         System.exit(code);
     }
 

@@ -144,6 +144,7 @@ public final class TrainingRun {
         if (store != null && givenShards != null) {
             throw new IllegalStateException("a run on given shards has no test set to evaluate on: it writes no outputs");
         }
+        DaemonBarrierTimer.install();   // local mode: Spark's barrier timer would keep the user's JVM alive
         Checkpoint checkpoint = resume ? Checkpoint.read(store) : null;
         if (store != null && checkpoint == null) {
             refuseToOverwrite(store);
