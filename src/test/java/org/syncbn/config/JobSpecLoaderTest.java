@@ -69,7 +69,7 @@ class JobSpecLoaderTest {
                 new JobSpec.DataSpec(JobSpec.DataFormat.IDX, "/usr/share/datasets/fashion-mnist",
                         "train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
                         "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz", "", "", List.of(), "label",
-                        List.of(), JobSpec.CifarLabels.FINE, 10, true, 0, 0),
+                        List.of(), JobSpec.CifarLabels.FINE, 10, List.of(), true, 0, 0),
                 new JobSpec.ModelSpec(JobSpec.ModelType.MLP, List.of(256, 128), List.of(32, 64), 5,
                         JobSpec.Activation.RELU, JobSpec.WeightInit.XAVIER, 20, JobSpec.ZooName.RESNET50, ""),
                 new JobSpec.BnSpec(org.syncbn.bn.BnMode.parse("local"), 0.9, 1e-5, true, new JobSpec.PreciseSpec(0)),
