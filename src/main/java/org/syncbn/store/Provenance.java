@@ -1,9 +1,16 @@
 package org.syncbn.store;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigRenderOptions;
+
 import java.io.IOException;
 import java.io.InputStream;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
 
 /** provenance.json: where a model came from (spec, seed, code and library versions, data). */
@@ -11,6 +18,31 @@ public final class Provenance {
     public static final String FILE = "provenance.json";
 
     private Provenance() {
+    }
+
+    /**
+     * A resolved spec's text as a JSON object (what provenance.json holds under "spec"): the same keys
+     * and values, readable by any JSON tool; {@link #specText} turns it back into text the spec loader reads.
+     */
+    public static JsonNode specJson(String resolvedHocon) {
+        String json = ConfigFactory.parseString(resolvedHocon).root().render(ConfigRenderOptions.concise());
+        try {
+            return Json.mapper().readTree(json);
+        } catch (IOException e) {
+            throw new IllegalStateException("a rendered spec is not JSON: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * The spec a provenance record holds, as text for {@code JobSpecLoader.fromResolved} (JSON is HOCON):
+     * the object this code writes, or the HOCON string of records written before; empty when there is none.
+     */
+    public static Optional<String> specText(JsonNode provenance) {
+        JsonNode spec = provenance.path("spec");
+        if (spec.isObject()) {
+            return Optional.of(spec.toString());
+        }
+        return spec.isTextual() ? Optional.of(spec.asText()) : Optional.empty();
     }
 
     /** Writes {@code record} as {@code dir/provenance.json}, atomically. */
