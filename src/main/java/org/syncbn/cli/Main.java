@@ -62,6 +62,7 @@ public final class Main {
                 case "train" -> TrainCommand.run(rest, out, err);
                 case "evaluate" -> EvaluateCommand.run(rest, out, err);
                 case "spec" -> SpecCommand.run(rest, out, err);
+                case "report" -> ReportCommand.run(rest, out, err);
                 case "predict" -> PredictCommand.run(rest, out, err);
                 case "retrain" -> RetrainCommand.run(rest, out, err);
                 case "registry" -> RegistryCommand.run(rest, out, err);

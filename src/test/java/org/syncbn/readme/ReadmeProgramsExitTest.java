@@ -2,6 +2,7 @@ package org.syncbn.readme;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.syncbn.testing.ChildJvm;
 import org.syncbn.testing.TinyTables;
 
 import java.io.BufferedReader;
@@ -71,7 +72,7 @@ class ReadmeProgramsExitTest {
     private String runToExit(String main, String... args) throws Exception {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        cmd.addAll(jvmFlags());
+        cmd.addAll(ChildJvm.jvmFlags());
         cmd.add("-cp");
         cmd.add(System.getProperty("java.class.path"));
         cmd.add(main);
@@ -118,19 +119,5 @@ class ReadmeProgramsExitTest {
         } finally {
             p.destroyForcibly();
         }
-    }
-
-    /** The test JVM's --add-opens flags (pom.xml java17.opens) and native-build settings, for the child. */
-    private static List<String> jvmFlags() {
-        List<String> flags = new ArrayList<>();
-        for (String arg : java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments()) {
-            if (arg.startsWith("--add-opens") || arg.startsWith("-Dorg.bytedeco.javacpp")
-                    || arg.equals("-XX:+IgnoreUnrecognizedVMOptions") || arg.startsWith("-Djdk.reflect")) {
-                flags.add(arg);
-            }
-        }
-        flags.add("-Xmx2g");
-        flags.add("-Dspark.driver.host=127.0.0.1");
-        return flags;
     }
 }
