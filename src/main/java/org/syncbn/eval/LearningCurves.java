@@ -117,6 +117,7 @@ public final class LearningCurves {
                 .yAxisTitle(yTitle).build();
         chart.getStyler().setLegendPosition(org.knowm.xchart.style.Styler.LegendPosition.InsideNE);
         chart.getStyler().setXAxisDecimalPattern("0");
+        chart.getStyler().setYAxisDecimalPattern("0.0###");   // one point alone would show 16 digits
         chart.getStyler().setChartBackgroundColor(Color.WHITE);
         return chart;
     }
