@@ -41,16 +41,32 @@ syncbn_native_opts() {
   esac
 }
 
+# The JVM heap: SYNCBN_HEAP (a -Xmx size: 6g, 12000m) when set, else 40% of the machine's memory (of
+# the container's limit where there is one: the JVM reads the cgroup). ND4J keeps its arrays off the
+# heap, and JavaCPP caps the whole process at twice the heap, so the default stays within 80% of it.
+syncbn_heap_opts() {
+  if [[ -z "${SYNCBN_HEAP:-}" ]]; then
+    echo "-XX:MaxRAMPercentage=40"
+  elif [[ "$SYNCBN_HEAP" =~ ^[0-9]+[kKmMgGtT]?$ ]]; then
+    echo "-Xmx$SYNCBN_HEAP"
+  else
+    echo "syncbn: SYNCBN_HEAP must be a heap size such as 6g or 12000m, got '$SYNCBN_HEAP'" >&2
+    return 2
+  fi
+}
+
 # Prints nothing; fills the array SYNCBN_JAVA with the java command line for main class $1.
 syncbn_java_cmd() {
   local main="$1"
+  local heap
+  heap="$(syncbn_heap_opts)" || exit 2
   local commit
   commit="$(git -C "$SYNCBN_ROOT" rev-parse --short=12 HEAD 2>/dev/null || echo unknown)"
   if [[ -n "$(git -C "$SYNCBN_ROOT" status --porcelain --untracked-files=no 2>/dev/null)" ]]; then commit="$commit-dirty"; fi
   # shellcheck disable=SC2207
   local native
   native="$(syncbn_native_opts)" || exit 2
-  SYNCBN_JAVA=(java -Xmx"${SYNCBN_HEAP:-8g}" $(syncbn_java_opts) $native
+  SYNCBN_JAVA=(java "$heap" $(syncbn_java_opts) $native
     -Dlog4j2.configurationFile="$SYNCBN_ROOT/conf/log4j2.properties"
     -Dsyncbn.gitCommit="$commit"
     -cp "$SYNCBN_ROOT/target/classes:$(cat "$SYNCBN_ROOT/target/classpath.txt")" "$main")

@@ -133,8 +133,10 @@ if [[ -n "${SPARK_HOME:-}" ]]; then
 else
   # SparkSubmit from the project's classpath. In client mode this JVM is the driver, so it needs
   # the Java 17 flags and the heap itself.
+  # --driver-memory, else SYNCBN_HEAP or its default (scripts/env.sh)
+  if [[ -n "${driver_memory:-}" ]]; then heap="-Xmx$driver_memory"; else heap="$(syncbn_heap_opts)" || exit 2; fi
   # shellcheck disable=SC2207
-  submit=(java -Xmx"${driver_memory:-${SYNCBN_HEAP:-4g}}" $(syncbn_java_opts) "$log4j"
+  submit=(java "$heap" $(syncbn_java_opts) "$log4j"
     -cp "$(cat "$SYNCBN_ROOT/target/classpath.txt")" org.apache.spark.deploy.SparkSubmit)
 fi
 if [[ "$master" != spark://* || "$deploy" != cluster ]]; then

@@ -30,7 +30,7 @@ record Args(List<String> positionals, List<String> sets, java.util.Map<String, S
             } else if (flagOptions.contains(a)) {
                 flags.add(a);
             } else if (a.startsWith("-") && a.length() > 1) {
-                throw new SpecException(command + ": unknown option '" + a + "' (see " + command + " --help)");
+                throw new SpecException(command + ": unknown option '" + a + "' (see syncbn " + command + " --help)");
             } else {
                 pos.add(a);
             }

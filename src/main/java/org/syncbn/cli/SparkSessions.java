@@ -3,6 +3,7 @@ package org.syncbn.cli;
 import org.apache.spark.SparkConf;
 import org.apache.spark.SparkContext;
 import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.sql.SparkSession;
 import org.syncbn.config.JobSpec;
 
 /**
@@ -60,6 +61,14 @@ final class SparkSessions implements AutoCloseable {
 
     JavaSparkContext context() {
         return context;
+    }
+
+    /**
+     * The SQL session over this context. Built on the context itself: {@code SparkSession.builder().getOrCreate()}
+     * would look the context up again and warn "Using an existing SparkContext" on every normal run.
+     */
+    SparkSession session() {
+        return SparkSession.builder().sparkContext(context.sc()).getOrCreate();
     }
 
     @Override

@@ -63,6 +63,16 @@ record TableInput(String path, String format, List<String> features, List<String
         return Arrays.asList(table.columns()).contains("id") ? List.of("id") : List.of();
     }
 
+    /** @throws SpecException naming the file and the first of {@code ids} the table lacks */
+    void requireIds(Dataset<Row> table, List<String> ids) {
+        for (String id : ids) {
+            if (!Arrays.asList(table.columns()).contains(id)) {
+                throw new SpecException(path + ": no id column '" + id + "' (columns: "
+                        + FeatureColumns.brief(Arrays.asList(table.columns())) + ")");
+            }
+        }
+    }
+
     /**
      * Ids, then the label when {@code withLabel}, then the features as one vector column, which must
      * hold {@code modelWidth} values.
@@ -77,12 +87,7 @@ record TableInput(String path, String format, List<String> features, List<String
             excluded.add(label);
         }
         FeatureColumns cols = FeatureColumns.of(path, table.schema(), features, withLabel ? label : null, excluded);
-        for (String id : idCols) {
-            if (!Arrays.asList(table.columns()).contains(id)) {
-                throw new SpecException(path + ": no id column '" + id + "' (columns: "
-                        + String.join(", ", table.columns()) + ")");
-            }
-        }
+        requireIds(table, idCols);
         List<String> keep = new ArrayList<>(idCols);
         if (withLabel) {
             keep.add(label);
@@ -92,8 +97,9 @@ record TableInput(String path, String format, List<String> features, List<String
         List<Row> first = vectors.select(VECTOR_COL).limit(1).collectAsList();
         int width = first.isEmpty() ? modelWidth : ((org.apache.spark.ml.linalg.Vector) first.get(0).get(0)).size();
         if (width != modelWidth) {
-            throw new SpecException(path + ": the features (" + String.join(", ", cols.features()) + ") are " + width
-                    + " values per row: the model expects " + modelWidth);
+            throw new SpecException(path + ": the model expects " + modelWidth + " features per row, found " + width
+                    + " in " + (cols.features().size() == 1 ? "column " : "columns ")
+                    + FeatureColumns.brief(cols.features()) + " (name them with --features)");
         }
         return vectors;
     }

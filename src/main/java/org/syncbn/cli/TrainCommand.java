@@ -14,6 +14,8 @@ import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
@@ -26,14 +28,18 @@ final class TrainCommand {
               <job.conf>          job spec (HOCON), layered over conf/defaults.conf
               --spec-base64 B64   the resolved spec itself (what 'syncbn spec' prints), base64-encoded,
                                   instead of a job file: scripts/submit.sh ships specs this way
-              --set key=value     override any job key (repeatable), e.g. --set train.workers=4
+              --set key=value     override any job key (repeatable), e.g. --set train.workers=4; a value that
+                                  is not HOCON on its own is taken as typed: --set bn.mode=group:2
               --out DIR           output directory, a local path or a Hadoop FileSystem URI
                                   (hdfs://..., s3a://...; default runs/<name>-<yyyyMMdd-HHmmss>/)
               --resume DIR        continue the run in DIR from its last checkpoint; the job file and
                                   --set may be left out, and must match the checkpoint's spec if given
 
+              --version           print the versions and exit
+
             Writes to the output directory: model.zip (DL4J ModelSerializer format), metrics.jsonl
-            (one line per evaluation), provenance.json, checkpoint.zip. Progress goes to stderr.
+            (one line per evaluation), curves.png (loss and accuracy per epoch), provenance.json,
+            checkpoint.zip. Progress goes to stderr; 'syncbn report DIR' shows a run's metrics.
             Exit codes: 0 done, 2 bad input (nothing written), 1 failure.
             """;
 
@@ -81,13 +87,15 @@ final class TrainCommand {
                     : Path.of("runs", spec.name() + "-"
                     + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"))).toString();
         }
-        err.println("syncbn train: job '" + spec.name() + "', " + spec.train().workers() + " workers x "
-                + spec.train().batchPerWorker() + ", " + spec.train().epochs() + " epochs, bn.mode=" + spec.bn().mode()
-                + ", output " + outDir + (resume != null ? " (resuming)" : ""));
+        PrintStream progress = HeaderFirst.onto(err, "syncbn train: job '" + spec.name() + "', "
+                + spec.train().workers() + " workers x " + spec.train().batchPerWorker() + ", " + spec.train().epochs()
+                + " epochs, bn.mode=" + spec.bn().mode() + ", output " + outDir + (resume != null ? " (resuming)" : ""));
         try (SparkSessions spark = SparkSessions.open(spec)) {
             TrainingRun run = resume != null ? TrainingRun.resume(spark.context(), outDir)
                     : TrainingRun.of(spark.context(), spec).writingTo(outDir);
-            TrainingRun.Result outcome = run.progress(err).run();
+            List<String> command = new ArrayList<>(List.of("syncbn", "train"));
+            command.addAll(List.of(argv));
+            TrainingRun.Result outcome = run.progress(progress).invokedAs(command).run();
             out.println("model: " + outcome.model());
             if (outcome.lastEval() != null) {
                 out.printf(java.util.Locale.ROOT, "test accuracy %.4f, test loss %.4f%n",

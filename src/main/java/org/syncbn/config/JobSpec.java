@@ -140,6 +140,8 @@ public record JobSpec(
             @Expected("[] or [C, H, W]: three integers >= 1, e.g. [3, 32, 32]") List<Integer> imageShape,
             CifarLabels cifarLabels,
             @Bounds(min = 2) int numClasses,
+            @Expected("a list of names, one per class from class 0, e.g. [\"cat\", \"dog\"] (or [] for the default)")
+            List<String> classNames,
             boolean shuffle,
             @Bounds(min = 0) int maxTrainExamples,
             @Bounds(min = 0) int maxTestExamples) implements Serializable {
@@ -158,6 +160,15 @@ public record JobSpec(
                 throw new SpecException("data.imageShape = " + imageShape + ": " + features
                         + " features per example, expected at most " + (Integer.MAX_VALUE - 8));
             }
+            if (!classNames.isEmpty() && classNames.size() != numClasses) {
+                throw new SpecException("data.classNames has " + classNames.size() + " names, data.numClasses = "
+                        + numClasses + ": expected " + numClasses + " names (class 0 first), or [] for the default");
+            }
+            for (int c = 0; c < classNames.size(); c++) {
+                if (classNames.get(c).isBlank()) {
+                    throw new SpecException("data.classNames: the name of class " + c + " is blank: expected a name");
+                }
+            }
             if (format == DataFormat.CIFAR && !imageShape.isEmpty() && !imageShape.equals(CIFAR_SHAPE)) {
                 throw new SpecException("data.imageShape = " + imageShape + ": data.format = cifar images are "
                         + CIFAR_SHAPE + ": expected [] or " + CIFAR_SHAPE);
@@ -172,8 +183,8 @@ public record JobSpec(
         /** The same keys with the data files in {@code otherDir} (e.g. a holdout set). */
         public DataSpec withDir(String otherDir) {
             return new DataSpec(format, otherDir, trainImages, trainLabels, testImages, testLabels, trainFile,
-                    testFile, featureCols, labelCol, imageShape, cifarLabels, numClasses, shuffle, maxTrainExamples,
-                    maxTestExamples);
+                    testFile, featureCols, labelCol, imageShape, cifarLabels, numClasses, classNames, shuffle,
+                    maxTrainExamples, maxTestExamples);
         }
     }
 

@@ -124,13 +124,18 @@ public final class JobSpecLoader {
             throw new SpecException(SET_ORIGIN + " " + quote(set) + ": invalid key " + quote(key)
                     + ", expected a dotted key such as train.workers");
         }
+        String text = set.substring(eq + 1);
         Config layer;
         try {
-            layer = ConfigFactory.parseString(ConfigUtil.joinPath(path) + " = " + set.substring(eq + 1),
+            layer = ConfigFactory.parseString(ConfigUtil.joinPath(path) + " = " + text,
                     ConfigParseOptions.defaults().setSyntax(ConfigSyntax.CONF).setOriginDescription(SET_ORIGIN));
         } catch (ConfigException e) {
-            throw new SpecException(SET_ORIGIN + " " + quote(set) + ": invalid HOCON value ("
-                    + stripOrigin(e) + "); quote strings with special characters, e.g. spark.master=\"local[4]\"");
+            // not HOCON on its own (bn.mode=group:3, spark.master=local[4], data.dir=hdfs://nn/x): the
+            // rest of the argument is the value, as a shell user means it; the key's rules still check it
+            return plainString(path, text);
+        }
+        if (readsOtherwise(layer, path, text)) {
+            return plainString(path, text);
         }
         // The value must not smuggle in further keys ("train.workers=4, train.epochs=2").
         ConfigObject object = layer.root();
@@ -146,6 +151,26 @@ public final class JobSpecLoader {
             object = child;
         }
         return layer;
+    }
+
+    /** {@code text}, stripped, as the string value of {@code path}. */
+    private static Config plainString(List<String> path, String text) {
+        return ConfigValueFactory.fromAnyRef(text.strip(), SET_ORIGIN).atPath(ConfigUtil.joinPath(path));
+    }
+
+    /**
+     * Whether HOCON reads an unquoted single string other than what was typed: a comment start cuts it
+     * ({@code name=run#2} would be "run", {@code data.dir=/a//b} "/a"). Quoted strings, numbers, lists and
+     * several keys are HOCON's to read.
+     */
+    private static boolean readsOtherwise(Config layer, List<String> path, String text) {
+        String typed = text.strip();
+        if (typed.startsWith("\"") || !layer.hasPath(ConfigUtil.joinPath(path))) {
+            return false;
+        }
+        ConfigValue value = layer.getValue(ConfigUtil.joinPath(path));
+        return value.valueType() == com.typesafe.config.ConfigValueType.STRING && layer.root().size() == 1
+                && !typed.equals(value.unwrapped());
     }
 
     private static Config parse(String text, String originDescription) {

@@ -61,7 +61,7 @@ public record FeatureColumns(String source, List<String> features, String label)
             }
             if (features.isEmpty()) {
                 throw new SpecException(source + ": no feature columns besides the label (columns: "
-                        + String.join(", ", names) + ")");
+                        + brief(names) + ")");
             }
         } else {
             features.addAll(requested);
@@ -82,9 +82,22 @@ public record FeatureColumns(String source, List<String> features, String label)
     private static StructField field(String source, StructType schema, String name) {
         if (!Arrays.asList(schema.fieldNames()).contains(name)) {
             throw new SpecException(source + ": no column '" + name + "' (columns: "
-                    + String.join(", ", schema.fieldNames()) + ")");
+                    + brief(Arrays.asList(schema.fieldNames())) + ")");
         }
         return schema.apply(name);
+    }
+
+    /**
+     * Column names for a one-line message: up to eight all, else the first five, "...", the last and the
+     * count ("pixel0, pixel1, pixel2, pixel3, pixel4, ..., pixel783 (784 columns)"): a table of images
+     * has hundreds.
+     */
+    public static String brief(List<String> names) {
+        if (names.size() <= 8) {
+            return String.join(", ", names);
+        }
+        return String.join(", ", names.subList(0, 5)) + ", ..., " + names.get(names.size() - 1)
+                + " (" + names.size() + " columns)";
     }
 
     /** The table reduced to the feature columns, then the label column when there is one. */

@@ -33,17 +33,17 @@ public final class TableShardSource implements ShardSource {
 
     @Override
     public JavaRDD<Shard> training(JavaSparkContext sc, int workers, int maxExamples, long seed, boolean shuffle) {
-        return shards(spec.trainFile(), false, workers, maxExamples, seed, shuffle);
+        return shards(spark(sc), spec.trainFile(), false, workers, maxExamples, seed, shuffle);
     }
 
     @Override
     public JavaRDD<Shard> test(JavaSparkContext sc, int workers, int maxExamples) {
-        return shards(spec.testFile(), true, workers, maxExamples, 0L, false);
+        return shards(spark(sc), spec.testFile(), true, workers, maxExamples, 0L, false);
     }
 
-    private JavaRDD<Shard> shards(String file, boolean test, int workers, int maxExamples, long seed,
-                                  boolean shuffle) {
-        Dataset<Row> table = read(spark(), file);
+    private JavaRDD<Shard> shards(SparkSession spark, String file, boolean test, int workers, int maxExamples,
+                                  long seed, boolean shuffle) {
+        Dataset<Row> table = read(spark, file);
         FeatureColumns cols = FeatureColumns.of(path(file), table.schema(), spec.featureCols(), spec.labelCol(),
                 List.of());
         Dataset<Row> selected = cols.select(table);
@@ -56,7 +56,7 @@ public final class TableShardSource implements ShardSource {
             why = "= " + shape.get() + " (data.imageShape = " + spec.imageShape() + ")";
         } else if (libsvm && test) {
             // a LibSVM file's width is its largest index: a test file need not use the last one
-            width = libsvmWidth(read(spark(), spec.trainFile()), path(spec.trainFile()));
+            width = libsvmWidth(read(spark, spec.trainFile()), path(spec.trainFile()));
             why = "as the training file " + path(spec.trainFile()) + " has";
         }
         TableRows rows = TableRows.of(cols, selected, spec.numClasses(), width, why, libsvm);
@@ -73,9 +73,12 @@ public final class TableShardSource implements ShardSource {
         return DataFiles.resolve(spec.dir(), file);
     }
 
-    /** The session over the running context (getOrCreate never starts a second context). */
-    private static SparkSession spark() {
-        return SparkSession.builder().getOrCreate();
+    /**
+     * The session over {@code sc} itself: a plain {@code builder().getOrCreate()} looks the context up
+     * again and warns "Using an existing SparkContext" on every run.
+     */
+    private static SparkSession spark(JavaSparkContext sc) {
+        return SparkSession.builder().sparkContext(sc.sc()).getOrCreate();
     }
 
     private static int libsvmWidth(Dataset<Row> table, String file) {

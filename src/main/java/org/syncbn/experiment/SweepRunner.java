@@ -34,6 +34,7 @@ public final class SweepRunner {
 
     /** Runs what is left of {@code sweep} into {@code out}; returns all rows, old and new. */
     public List<CellResult> run(SweepSpec sweep, FileStore out) {
+        out.removeStaleTemps();   // a killed sweep's half-written results files (each cell's run cleans its own)
         SweepResults results = new SweepResults(out);
         List<String> axisKeys = sweep.axes().stream().map(SweepSpec.Axis::key).toList();
         Set<String> done = new HashSet<>();

@@ -50,7 +50,7 @@ final class StageSchema {
     private static StructField field(StructType schema, String column) {
         if (!Arrays.asList(schema.fieldNames()).contains(column)) {
             throw new IllegalArgumentException("input has no column '" + column + "' (columns: "
-                    + String.join(", ", schema.fieldNames()) + ")");
+                    + org.syncbn.data.FeatureColumns.brief(Arrays.asList(schema.fieldNames())) + ")");
         }
         return schema.apply(column);
     }

@@ -73,8 +73,6 @@ public final class Retrain {
             JobSpec trainSpec = onSnapshot(spec, snapshotDir);
             Snapshot snapshot = Snapshot.of(trainSpec.data());
             Integer current = model.current().map(CurrentPointer::version).orElse(null);
-            log.println("retrain: model '" + modelName + "' in " + model.dir() + ", snapshot " + snapshotDir
-                    + ", CURRENT " + (current == null ? "none" : "v" + current));
 
             OptionalInt pending = Recovery.settle(model, snapshot, current, rt.maxRegression(), log);
             if (pending.isEmpty() && !request.force()) {
@@ -89,6 +87,9 @@ public final class Retrain {
             JsonNode currentProv = current == null ? null : model.provenance(current).orElse(null);
             SnapshotCheck.Checked data = SnapshotCheck.check(trainSpec.data(), rt.holdoutDir(), currentProv,
                     current == null ? null : "CURRENT v" + current);
+            // once the data is known good: a bad snapshot is one line of error, nothing before it
+            log.println("retrain: model '" + modelName + "' in " + model.dir() + ", snapshot " + snapshotDir
+                    + ", CURRENT " + (current == null ? "none" : "v" + current));
             Network currentNet = current == null ? null : model.loadModel(current);
             int version;
             if (pending.isPresent()) {

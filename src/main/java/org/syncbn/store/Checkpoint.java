@@ -19,9 +19,22 @@ import java.io.UncheckedIOException;
  * @param specHocon   the resolved job spec
  * @param elapsedSec  training wall time spent so far (continues across resumes)
  * @param runId       identity of the run, kept across resumes
+ * @param started     when the run first started (ISO-8601), or null in a checkpoint written before it was kept
+ * @param epochSoFar  the sums of the rounds of the epoch in progress, so that a resumed epoch's figures
+ *                    (train_loss, samples/s) cover all of it; null in a checkpoint written before they were kept
  */
-public record Checkpoint(int nextRound, long seed, String specHocon, double elapsedSec, String runId)
-        implements Serializable {
+public record Checkpoint(int nextRound, long seed, String specHocon, double elapsedSec, String runId, String started,
+                         EpochSums epochSoFar) implements Serializable {
+
+    /**
+     * What the rounds of an epoch add up to, until it ends: samples, Σ (mean loss × samples), round and
+     * step seconds, rounds, and the overhead split (broadcast, task setup, launch and collect, merge).
+     */
+    public record EpochSums(long samples, double lossSum, double seconds, double stepSeconds, int rounds,
+                            double broadcast, double taskSetup, double launchCollect, double merge)
+            implements Serializable {
+        public static final EpochSums NONE = new EpochSums(0, 0, 0, 0, 0, 0, 0, 0, 0);
+    }
 
     public static final String FILE = "checkpoint.zip";
     private static final String STATE_KEY = "syncbn-loop-state";

@@ -63,6 +63,28 @@ public interface FileStore {
     /** The sub-directory {@code name}. */
     FileStore resolve(String name);
 
+    /**
+     * Deletes the temporary files of this code's own writes that a killed process left behind
+     * ({@link #OWN_TEMP}: ".name.digits.tmp" locally, ".name.uuid.tmp" on Hadoop); other files, whatever
+     * their name, stay. Only for a directory no other writer is using now (a run's or a sweep's
+     * output, at its start).
+     *
+     * @return how many were deleted
+     */
+    default int removeStaleTemps() {
+        int removed = 0;
+        for (String name : list()) {
+            if (OWN_TEMP.matcher(name).matches() && delete(name)) {
+                removed++;
+            }
+        }
+        return removed;
+    }
+
+    /** The names {@link AtomicFiles} (createTempFile's random digits) and {@link HadoopFileStore} (a UUID) give temps. */
+    Pattern OWN_TEMP = Pattern.compile(
+            "^\\..+\\.([0-9]+|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\\.tmp$");
+
     default void writeString(String name, String text) {
         write(name, tmp -> Files.writeString(tmp, text, StandardCharsets.UTF_8));
     }

@@ -54,16 +54,18 @@ public final class MetricsLog {
     }
 
     /**
-     * Keeps only the records of rounds before {@code nextRound}: on resume, lines written after
-     * the checkpoint by the interrupted run are dropped and written again.
+     * Keeps only the evaluations of the first {@code epochsDone} epochs: on resume, the lines the
+     * interrupted run wrote after its checkpoint, and lines of the end of training (PreciseBN, which
+     * have no epoch), are dropped and written again. Keyed on the epoch, which every line of every
+     * version of this file counts the same way.
      */
-    public void truncateToRoundsBefore(int nextRound) {
+    public void keepEpochsUpTo(int epochsDone) {
         if (!dir.exists(name)) {
             return;
         }
         StringBuilder kept = new StringBuilder();
         for (JsonNode n : read()) {
-            if (n.path("round").asInt(Integer.MAX_VALUE) < nextRound) {
+            if (n.path("epoch").isInt() && n.get("epoch").asInt() <= epochsDone) {
                 kept.append(Json.line(n)).append('\n');
             }
         }

@@ -7,7 +7,7 @@ import com.fasterxml.jackson.annotation.JsonProperty;
  * One line of metrics.jsonl: an epoch's training figures and its test-set evaluation.
  *
  * @param epoch                 epochs done (from 1)
- * @param round                 index of the epoch's last round (from 0)
+ * @param round                 rounds done at the epoch's end (counted from 1, as the progress lines count)
  * @param trainLoss             sample-weighted mean training loss of the epoch's rounds in this run, or null
  * @param samplesPerSec         training samples per second of round time, or null
  * @param elapsedSec            training wall time so far, across resumes

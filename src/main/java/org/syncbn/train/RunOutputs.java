@@ -5,6 +5,7 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 import org.apache.spark.api.java.JavaRDD;
 import org.syncbn.data.Shard;
 import org.syncbn.eval.EvalResult;
+import org.syncbn.eval.LearningCurves;
 import org.syncbn.eval.Evaluator;
 import org.syncbn.network.Network;
 import org.syncbn.store.Checkpoint;
@@ -41,22 +42,39 @@ final class RunOutputs implements RoundListener {
     private EvalResult lastEval;
     private EpochMetrics lastMetrics;
     private PreciseBnRecord precise;
+    private final String started;
+    private final RunProvenance.ResumedFrom resumedFrom;
+    private final java.util.List<String> command;
 
     /**
-     * @param network     the driver's network: checkpoints are written from it
-     * @param elapsedSec  training wall time of the run before this JVM took it over (resume)
-     * @param startRound  the first round of this JVM: metrics of later rounds (an interrupted run's) are dropped
+     * @param network    the driver's network: checkpoints are written from it
+     * @param resumed    the checkpoint this JVM continues from, or null: its training time, start time and the
+     *                   sums of the epoch in progress carry on
+     * @param startRound the first round of this JVM: metrics of later epochs (an interrupted run's) are dropped
+     * @param command    the command line provenance.json records
      */
     RunOutputs(RunContext ctx, FileStore out, Network network, JavaRDD<Shard> test, PrintStream progress,
-               double elapsedSec, int startRound) {
+               Checkpoint resumed, int startRound, java.util.List<String> command) {
+        this.command = command;
         this.ctx = ctx;
         this.out = out;
         this.network = network;
         this.test = test;
         this.progress = progress;
         this.metrics = new MetricsLog(out, TrainingRun.METRICS_FILE);
-        this.trainSeconds = elapsedSec;
-        metrics.truncateToRoundsBefore(startRound);
+        this.trainSeconds = resumed == null ? 0 : resumed.elapsedSec();
+        this.started = resumed != null && resumed.started() != null ? resumed.started() : Instant.now().toString();
+        this.resumedFrom = resumed == null ? null
+                : new RunProvenance.ResumedFrom(out.describe(Checkpoint.FILE), resumed.nextRound(), Instant.now().toString());
+        Checkpoint.EpochSums sums = resumed == null || resumed.epochSoFar() == null ? Checkpoint.EpochSums.NONE
+                : resumed.epochSoFar();
+        epochSamples = sums.samples();
+        epochLossSum = sums.lossSum();
+        epochSeconds = sums.seconds();
+        epochStepSeconds = sums.stepSeconds();
+        epochRounds = sums.rounds();
+        epochOverhead = new RoundReport.Overhead(sums.broadcast(), sums.taskSetup(), sums.launchCollect(), sums.merge());
+        metrics.keepEpochsUpTo(ctx.schedule().epochOf(startRound));
     }
 
     @Override
@@ -83,8 +101,10 @@ final class RunOutputs implements RoundListener {
         int every = ctx.spec().checkpoint().everyRounds();
         if (r.endsEpoch() || (every > 0 && (r.round() + 1) % every == 0)) {
             loadInto(state);
-            new Checkpoint(state.nextRound(), ctx.spec().seed(), ctx.spec().resolvedHocon(), trainSeconds, ctx.runId())
-                    .write(out, network);
+            new Checkpoint(state.nextRound(), ctx.spec().seed(), ctx.spec().resolvedHocon(), trainSeconds, ctx.runId(),
+                    started, new Checkpoint.EpochSums(epochSamples, epochLossSum, epochSeconds, epochStepSeconds,
+                    epochRounds, epochOverhead.broadcast(), epochOverhead.taskSetup(), epochOverhead.launchCollect(),
+                    epochOverhead.merge())).write(out, network);
         }
     }
 
@@ -96,11 +116,12 @@ final class RunOutputs implements RoundListener {
                 epochOverhead.broadcast() / epochRounds, epochOverhead.taskSetup() / epochRounds,
                 epochOverhead.launchCollect() / epochRounds, epochOverhead.merge() / epochRounds,
                 epochSeconds / epochRounds);
-        lastMetrics = new EpochMetrics(epochsDone, r.round(),
+        lastMetrics = new EpochMetrics(epochsDone, r.round() + 1,
                 epochSamples == 0 ? null : epochLossSum / epochSamples, lastEval.meanLoss(), lastEval.accuracy(),
                 lastEval.count(), epochSeconds == 0 ? null : epochSamples / epochSeconds, trainSeconds,
                 epochSeconds == 0 ? null : 1 - epochStepSeconds / epochSeconds, evalSeconds, roundSec);
         metrics.append(lastMetrics);
+        LearningCurves.redraw(out, ctx.spec().name(), metrics.read());
         progress.printf(Locale.ROOT, "epoch %d: test accuracy %.4f  test loss %.4f  (%d examples, %.1f samples/s)%n",
                 epochsDone, lastEval.accuracy(), lastEval.meanLoss(), lastEval.count(),
                 epochSeconds == 0 ? 0.0 : epochSamples / epochSeconds);
@@ -140,10 +161,11 @@ final class RunOutputs implements RoundListener {
 
     /** provenance.json: where the model came from. */
     void writeProvenance(Map<String, String> fingerprint, int trainExamples, int workers) {
-        Provenance.write(out, new RunProvenance(ctx.spec().name(), ctx.spec().seed(), Instant.now().toString(),
-                Provenance.versions(ctx.sc().version()), ctx.sc().master(), workers, ctx.threads(),
-                new RunProvenance.Data(ctx.spec().data().dir(), trainExamples, fingerprint), ctx.endRound(),
-                lastMetrics != null ? lastMetrics : Map.of(), precise, ctx.spec().resolvedHocon()));
+        Provenance.write(out, new RunProvenance(ctx.spec().name(), ctx.spec().seed(), started, Instant.now().toString(),
+                command, resumedFrom, Provenance.versions(ctx.sc().version()), ctx.sc().master(),
+                workers, ctx.threads(), new RunProvenance.Data(ctx.spec().data().dir(), trainExamples, fingerprint),
+                ctx.endRound(), lastMetrics != null ? lastMetrics : Map.of(), precise,
+                Provenance.specJson(ctx.spec().resolvedHocon())));
     }
 
     /** The PreciseBN line of metrics.jsonl, after the round that ended training. */
@@ -161,14 +183,22 @@ final class RunOutputs implements RoundListener {
     /**
      * provenance.json of a training run.
      *
+     * @param started      when the run first started (ISO-8601; kept across resumes)
+     * @param finished     when it wrote its model
+     * @param command      the command line of the (last) JVM that ran it: syncbn's, or the JVM's main class and arguments
+     * @param resumedFrom  the checkpoint this JVM continued from, or null when it ran from the start
+     * @param versions     code and library versions, and the ND4J native build loaded
      * @param finalMetrics the last metrics line
      * @param preciseBn    the PreciseBN figures, when the run did it
-     * @param spec         the resolved job spec
+     * @param spec         the resolved job spec, as a JSON object
      */
     record RunProvenance(
             @JsonProperty("job") String job,
             @JsonProperty("seed") long seed,
+            @JsonProperty("started") String started,
             @JsonProperty("finished") String finished,
+            @JsonProperty("command") java.util.List<String> command,
+            @JsonProperty("resumed_from") @JsonInclude(JsonInclude.Include.NON_NULL) ResumedFrom resumedFrom,
             @JsonProperty("versions") Map<String, Object> versions,
             @JsonProperty("spark_master") String sparkMaster,
             @JsonProperty("workers") int workers,
@@ -177,7 +207,11 @@ final class RunOutputs implements RoundListener {
             @JsonProperty("rounds") int rounds,
             @JsonProperty("final_metrics") Object finalMetrics,
             @JsonProperty("precise_bn") @JsonInclude(JsonInclude.Include.NON_NULL) PreciseBnRecord preciseBn,
-            @JsonProperty("spec") String spec) {
+            @JsonProperty("spec") com.fasterxml.jackson.databind.JsonNode spec) {
+
+        /** Where a resumed run continued: the checkpoint, the rounds it held done, and when. */
+        record ResumedFrom(@JsonProperty("checkpoint") String checkpoint, @JsonProperty("rounds_done") int roundsDone,
+                           @JsonProperty("at") String at) {}
 
         /** The training data: source directory, examples used, SHA-256 of every file. */
         record Data(@JsonProperty("source") String source, @JsonProperty("train_examples") int trainExamples,

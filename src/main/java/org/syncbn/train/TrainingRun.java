@@ -61,6 +61,7 @@ public final class TrainingRun {
     private PrintStream progress = new PrintStream(OutputStream.nullOutputStream());
     private RoundListener afterRound = (r, s) -> { };
     private UnaryOperator<MeshJoin> join = UnaryOperator.identity();
+    private java.util.List<String> command;
 
     private TrainingRun(JavaSparkContext sc, JobSpec spec) {
         this.sc = sc;
@@ -116,6 +117,15 @@ public final class TrainingRun {
         return this;
     }
 
+    /**
+     * The command line provenance.json records (e.g. {@code syncbn train ...}); without it, the JVM's
+     * own main class and arguments.
+     */
+    public TrainingRun invokedAs(java.util.List<String> commandLine) {
+        this.command = java.util.List.copyOf(commandLine);
+        return this;
+    }
+
     /** Called on the driver after each round's own bookkeeping. */
     public TrainingRun afterEachRound(RoundListener listener) {
         this.afterRound = listener;
@@ -144,9 +154,13 @@ public final class TrainingRun {
         if (store != null && givenShards != null) {
             throw new IllegalStateException("a run on given shards has no test set to evaluate on: it writes no outputs");
         }
+        DaemonBarrierTimer.install();   // local mode: Spark's barrier timer would keep the user's JVM alive
         Checkpoint checkpoint = resume ? Checkpoint.read(store) : null;
         if (store != null && checkpoint == null) {
             refuseToOverwrite(store);
+        }
+        if (store != null) {
+            store.removeStaleTemps();   // a killed run's half-written files, before this one writes its own
         }
         int workers = spec.train().workers();
         int threads = spec.train().threadsPerWorker() > 0 ? spec.train().threadsPerWorker()
@@ -172,7 +186,7 @@ public final class TrainingRun {
             RunContext ctx = new RunContext(sc, spec, runId, blueprint, threads, schedule, endRound);
 
             RunOutputs outputs = store == null ? null : new RunOutputs(ctx, store, network, data.test(), progress,
-                    checkpoint == null ? 0 : checkpoint.elapsedSec(), startRound);
+                    checkpoint, startRound, command != null ? command : org.syncbn.store.Provenance.commandLine());
             RoundListener listener = new ProgressLines(progress, spec.train().epochs(), endRound);
             if (outputs != null) {
                 listener = listener.then(outputs);

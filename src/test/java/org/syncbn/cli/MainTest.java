@@ -8,6 +8,7 @@ import org.syncbn.testing.TestSpark;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -61,7 +62,66 @@ class MainTest {
         assertTrue(cmd.err().contains("unknown command 'trian'"), cmd.err());
         Cli.Result opt = run("train", job(), "--ouput", "x");
         assertEquals(2, opt.code());
-        assertTrue(opt.err().contains("--ouput"), opt.err());
+        assertEquals("error: train: unknown option '--ouput' (see syncbn train --help)", opt.err().strip());
+    }
+
+    @Test
+    void versionNamesTheProjectItsCommitSparkDl4jNd4jAndJavaForTheProgramAndEveryCommand() throws Exception {
+        Cli.Result top = run("--version");
+        assertEquals(0, top.code(), top.err());
+        java.util.Properties own = new java.util.Properties();
+        try (var in = Main.class.getResourceAsStream("/org/syncbn/version.properties")) {
+            own.load(in);
+        }
+        List<String> lines = top.out().lines().toList();
+        assertEquals("syncbn-spark " + own.getProperty("version"), lines.get(0));
+        assertTrue(lines.get(1).matches("git commit +\\S+"), lines.get(1));
+        assertEquals("spark        3.5.9", lines.get(2));
+        assertEquals("dl4j         1.0.0-M2", lines.get(3));
+        assertTrue(lines.get(4).startsWith("nd4j         1.0.0-M2 (native build linux-x86_64"), lines.get(4));
+        assertTrue(lines.get(5).startsWith("java         " + System.getProperty("java.version") + " ("), lines.get(5));
+        for (String command : List.of("train", "evaluate", "predict", "spec", "sweep", "report", "precise-bn", "retrain",
+                "registry")) {
+            Cli.Result r = run(command, "--version");
+            assertEquals(0, r.code(), command + ": " + r.err());
+            assertEquals(top.out(), r.out(), command);
+        }
+    }
+
+    @Test
+    void theTopLevelUsageNamesEveryCommandAndOnlyOptionsThatCommandHasAndPointsToItsHelp() {
+        String usage = run("--help").out();
+        assertTrue(usage.contains("Run 'syncbn <command> --help' for every option of a command."), usage);
+        String command = null;
+        for (String line : usage.lines().toList()) {
+            java.util.regex.Matcher head = java.util.regex.Pattern.compile("^  ([a-z-]+) ").matcher(line);
+            if (head.find()) {
+                command = head.group(1);
+            }
+            if (command == null || !line.startsWith("  ")) {
+                continue;
+            }
+            String help = run(command, "--help").out();
+            java.util.regex.Matcher opt = java.util.regex.Pattern.compile("(--[a-z-]+)").matcher(line);
+            while (opt.find()) {
+                assertTrue(help.contains(opt.group(1)), "usage shows " + opt.group(1) + " for " + command
+                        + ", which its --help does not list");
+            }
+        }
+        for (String c : List.of("train", "spec", "report", "evaluate", "predict", "precise-bn", "sweep", "retrain",
+                "registry")) {
+            assertTrue(usage.contains("\n  " + c + " "), "usage lacks " + c);
+        }
+    }
+
+    @Test
+    void aGroupModeIsTakenUnquotedOnTheCommandLine() {
+        Cli.Result r = run("spec", job(), "--set", "train.workers=3", "--set", "bn.mode=group:3", "--get", "bn.mode");
+        assertEquals(0, r.code(), r.err());
+        assertEquals("group:3", r.out().strip());
+        Cli.Result bad = run("spec", job(), "--set", "bn.mode=group:2", "--set", "train.workers=3");
+        assertEquals(2, bad.code());
+        assertEquals(1, bad.err().strip().lines().count(), bad.err());
     }
 
     @Test
@@ -105,6 +165,17 @@ class MainTest {
         assertEquals(0, e.code(), e.err());
         assertTrue(e.out().contains("examples 500"), e.out());
         assertTrue(e.out().contains("accuracy 0."), e.out());
+        // Fashion-MNIST's names, and the image inside the run directory, where it says
+        assertTrue(e.out().contains(" class name        precision"), e.out());
+        assertTrue(e.out().contains("     9 Ankle boot "), e.out());
+        assertTrue(e.out().contains("confusion matrix image: " + out.resolve("confusion-matrix.png")), e.out());
+        assertTrue(Files.isRegularFile(out.resolve("confusion-matrix.png")));
+        Path elsewhere = tmp.resolve("images");
+        Cli.Result e2 = run("evaluate", out.toString(), "--set", "data.maxTestExamples=100", "--out", elsewhere + "/");
+        assertEquals(0, e2.code(), e2.err());
+        assertTrue(e2.out().contains("confusion matrix image: " + elsewhere.resolve("confusion-matrix.png")), e2.out());
+        assertTrue(Files.isRegularFile(elsewhere.resolve("confusion-matrix.png")));
+        assertFalse(Files.exists(tmp.resolve("confusion-matrix.png")), "nothing in the run directory's parent");
 
         Cli.Result again = run("train", "--resume", out.toString());
         assertEquals(0, again.code(), again.err());

@@ -69,7 +69,7 @@ class JobSpecLoaderTest {
                 new JobSpec.DataSpec(JobSpec.DataFormat.IDX, "/usr/share/datasets/fashion-mnist",
                         "train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
                         "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz", "", "", List.of(), "label",
-                        List.of(), JobSpec.CifarLabels.FINE, 10, true, 0, 0),
+                        List.of(), JobSpec.CifarLabels.FINE, 10, List.of(), true, 0, 0),
                 new JobSpec.ModelSpec(JobSpec.ModelType.MLP, List.of(256, 128), List.of(32, 64), 5,
                         JobSpec.Activation.RELU, JobSpec.WeightInit.XAVIER, 20, JobSpec.ZooName.RESNET50, ""),
                 new JobSpec.BnSpec(org.syncbn.bn.BnMode.parse("local"), 0.9, 1e-5, true,
@@ -406,10 +406,30 @@ class JobSpecLoaderTest {
     }
 
     @Test
-    void setWithInvalidKeyOrValueRejected() {
+    void setWithInvalidKeyRejectedAndAValueThatIsNotHoconCheckedAsTyped() {
         assertTrue(setError("train..workers=4").startsWith("--set \"train..workers=4\": invalid key"));
-        assertTrue(setError("model.hidden=[64,").startsWith("--set \"model.hidden=[64,\": invalid HOCON value"));
-        assertTrue(setError("spark.master=local[4]").startsWith("--set \"spark.master=local[4]\": invalid HOCON value"));
+        String hidden = setError("model.hidden=[64,");
+        assertTrue(hidden.contains("model.hidden") && hidden.contains("[64,") && hidden.contains("expected a non-empty list"),
+                hidden);
+        String mode = setError("bn.mode=group:x");
+        assertTrue(mode.contains("bn.mode") && mode.contains("group:x"), mode);
+    }
+
+    @Test
+    void unquotedValuesThatAreNotHoconOnTheirOwnAreTakenAsTyped() {
+        JobSpec spec = sets("bn.mode=group:2", "spark.master=local[4]", "data.dir=hdfs://nn:8020/data/fashion-mnist",
+                "data.testFile=/a//b#c.csv", "data.trainFile= x y ");
+        assertEquals("group:2", spec.bn().mode().toString());
+        assertEquals("local[4]", spec.spark().master());
+        assertEquals("hdfs://nn:8020/data/fashion-mnist", spec.data().dir());
+        assertEquals("/a//b#c.csv", spec.data().testFile());
+        assertEquals("x y", spec.data().trainFile());
+        // what HOCON reads as typed stays HOCON's: numbers, lists, quoted strings
+        JobSpec hocon = sets("train.workers=3", "model.hidden=[64, 32]", "bn.mode=\"ghost:8\"");
+        assertEquals(3, hocon.train().workers());
+        assertEquals(List.of(64, 32), hocon.model().hidden());
+        assertEquals("ghost:8", hocon.bn().mode().toString());
+        assertTrue(setError("name=\"a b\"").contains("name"));
     }
 
     @Test

@@ -90,10 +90,11 @@ class FileStoreTest {
     void metricsLogAppendsWholeLinesOnEitherStore() {
         for (FileStore store : List.of(new LocalFileStore(tmp.resolve("l")), hadoop(tmp.resolve("h")))) {
             MetricsLog log = new MetricsLog(store, "metrics.jsonl");
-            log.append(java.util.Map.of("round", 1, "acc", 0.5));
-            log.append(java.util.Map.of("round", 3, "acc", 0.75));
-            assertEquals(2, log.read().size());
-            log.truncateToRoundsBefore(2);
+            log.append(java.util.Map.of("epoch", 1, "round", 2, "acc", 0.5));
+            log.append(java.util.Map.of("epoch", 2, "round", 4, "acc", 0.75));
+            log.append(java.util.Map.of("round", 4, "precise_bn", 0.8));
+            assertEquals(3, log.read().size());
+            log.keepEpochsUpTo(1);
             assertEquals(1, log.read().size());
             assertEquals(0.5, log.read().get(0).get("acc").asDouble());
         }

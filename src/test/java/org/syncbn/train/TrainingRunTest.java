@@ -74,10 +74,13 @@ class TrainingRunTest {
         JsonNode prov = Json.mapper().readTree(Files.readString(out.resolve("provenance.json")));
         List<String> top = new ArrayList<>();
         prov.fieldNames().forEachRemaining(top::add);
-        assertEquals(List.of("job", "seed", "finished", "versions", "spark_master", "workers", "threads_per_worker",
-                "data", "rounds", "final_metrics", "spec"), top, "provenance.json fields in their documented order");
+        assertEquals(List.of("job", "seed", "started", "finished", "command", "versions", "spark_master", "workers",
+                "threads_per_worker", "data", "rounds", "final_metrics", "spec"), top,
+                "provenance.json fields in their documented order");
         assertEquals(42, prov.get("seed").asLong());
-        assertTrue(prov.get("spec").asText().contains("batchPerWorker"));
+        assertTrue(prov.get("spec").isObject(), "spec is a JSON object");
+        assertEquals(32, prov.get("spec").path("train").path("batchPerWorker").asInt());
+        assertTrue(prov.get("versions").get("nd4j_native").asText().startsWith("linux-x86_64"));
         assertEquals("3.5.9", prov.get("versions").get("spark").asText());
         assertEquals("1.0.0-M2", prov.get("versions").get("dl4j").asText());
         assertEquals(64, prov.get("data").get("sha256").get("train-images-idx3-ubyte.gz").asText().length());
@@ -112,6 +115,12 @@ class TrainingRunTest {
         List<JsonNode> metrics = new MetricsLog(out.resolve("metrics.jsonl")).read();
         assertEquals(2, metrics.size(), "one metrics line per epoch after the resume");
         assertEquals(whole.lastEval().accuracy(), resumed.lastEval().accuracy(), 0.0);
+        List<JsonNode> wholeMetrics = new MetricsLog(tmp.resolve("whole").resolve("metrics.jsonl")).read();
+        for (int e = 0; e < 2; e++) {
+            assertEquals(wholeMetrics.get(e).get("train_loss").asDouble(), metrics.get(e).get("train_loss").asDouble(), 0.0,
+                    "epoch " + (e + 1) + "'s train_loss averages the whole epoch across the resume");
+            assertEquals(wholeMetrics.get(e).get("round").asInt(), metrics.get(e).get("round").asInt());
+        }
     }
 
     @Test
