@@ -63,7 +63,7 @@ public final class SweepReport {
         List<String> plots = new ArrayList<>();
         if (distinct(rows, true) > 1) {
             plot(dir, "error-vs-norm-batch.png", errorChart("Test error vs BN normalisation batch",
-                    "normalisation batch (examples)", rows, true, r -> seriesKey(r, true)), plots);
+                    "normalisation batch (examples)", rows, true, r -> seriesKey(r, modeKindNeeded(rows))), plots);
         }
         if (distinct(rows, false) > 1) {
             plot(dir, "error-vs-sgd-batch.png", errorChart("Test error vs global SGD batch", "global batch (examples)",
@@ -79,10 +79,25 @@ public final class SweepReport {
         return rows.stream().mapToInt(r -> norm ? r.normBatch() : r.sgdBatch()).distinct().count();
     }
 
-    /** The BN mode kind plus the axis values that are not batch sizes: what one line connects. */
-    static String seriesKey(CellResult r, boolean byNormBatch) {
+    /**
+     * Whether a line of the normalisation-batch plot must stay within one BN mode kind: only when two
+     * cells that differ in nothing but the mode share a normalisation batch (ghost:32 and local at b = 32).
+     * Otherwise one line runs through ghost, local, group and sync, as the batch grows.
+     */
+    static boolean modeKindNeeded(List<CellResult> rows) {
+        Set<String> seen = new java.util.HashSet<>();
+        for (CellResult r : rows) {
+            if (!seen.add(seriesKey(r, false) + "@" + r.normBatch())) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The axis values that are not batch sizes (and the BN mode kind when asked): what one line connects. */
+    static String seriesKey(CellResult r, boolean withModeKind) {
         List<String> parts = new ArrayList<>();
-        if (byNormBatch) {
+        if (withModeKind) {
             String mode = SweepResults.unquote(r.assignment().getOrDefault("bn.mode", ""));
             if (!mode.isEmpty()) {
                 parts.add(BnMode.parse(mode).kind().name().toLowerCase(Locale.ROOT));
@@ -98,7 +113,10 @@ public final class SweepReport {
 
     private static XYChart errorChart(String title, String xTitle, List<CellResult> rows, boolean norm,
                                       java.util.function.Function<CellResult, String> series) {
-        XYChart chart = new XYChartBuilder().width(900).height(560).title(title).xAxisTitle(xTitle)
+        long lines = rows.stream().map(series).distinct().count() * (rows.stream().anyMatch(
+                r -> !Double.isNaN(r.preciseAccuracy())) ? 2 : 1);
+        // room for the legend below the plot, one row per line
+        XYChart chart = new XYChartBuilder().width(900).height(480 + 22 * (int) lines).title(title).xAxisTitle(xTitle)
                 .yAxisTitle("test error (1 - accuracy), last epoch").build();
         chart.getStyler().setXAxisLogarithmic(true);
         chart.getStyler().setLegendPosition(org.knowm.xchart.style.Styler.LegendPosition.OutsideS);
