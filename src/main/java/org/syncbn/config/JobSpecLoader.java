@@ -127,7 +127,8 @@ public final class JobSpecLoader {
         Config layer;
         try {
             layer = ConfigFactory.parseString(ConfigUtil.joinPath(path) + " = " + set.substring(eq + 1),
-                    ConfigParseOptions.defaults().setSyntax(ConfigSyntax.CONF).setOriginDescription(SET_ORIGIN));
+                    ConfigParseOptions.defaults().setSyntax(ConfigSyntax.CONF).setOriginDescription(SET_ORIGIN)
+                            .setIncluder(new NoIncludes(SET_ORIGIN + " " + quote(set))));
         } catch (ConfigException e) {
             throw new SpecException(SET_ORIGIN + " " + quote(set) + ": invalid HOCON value ("
                     + stripOrigin(e) + "); quote strings with special characters, e.g. spark.master=\"local[4]\"");
@@ -148,10 +149,12 @@ public final class JobSpecLoader {
         return layer;
     }
 
+    /** Text that is not a job file (a resolved spec, defaults.conf): parsed with includes refused. */
     private static Config parse(String text, String originDescription) {
         try {
             return ConfigFactory.parseString(text, ConfigParseOptions.defaults()
-                    .setSyntax(ConfigSyntax.CONF).setOriginDescription(originDescription));
+                    .setSyntax(ConfigSyntax.CONF).setOriginDescription(originDescription)
+                    .setIncluder(new NoIncludes(originDescription)));
         } catch (ConfigException e) {
             throw configError(e);
         }
