@@ -108,6 +108,7 @@ final class RoundLoop {
             }
             long m0 = System.nanoTime();
             TrainingState.Flat merged = merger.merge(results);
+            Divergence.check(r, schedule.iterationsBefore(r), results, merged);
             // the driver keeps exactly what the network can hold, so a checkpoint loses nothing
             state = new TrainingState(Network.roundTo(dataType, merged.params()),
                     Network.roundTo(dataType, merged.updater()), r + 1);

@@ -89,13 +89,15 @@ public final class RoundTask implements Serializable {
         double lossSum = 0;
         int steps = 0;
         long t0 = System.nanoTime();
+        StepWatch watch = new StepWatch();
         for (int j = 0; j < s.steps(); j++) {
+            watch.beforeStep();
             int from = Math.min(order.length, (s.firstStep() + j) * b);
             int to = Math.min(order.length, from + b);
             DataSet batch = Batches.of(shard.examples(), order, from, to, type);
-            if (batch == null) {
-                // end of a shorter shard: no update (weight 0), but the statistics collectives
-                // of the others still need this worker
+            if (batch == null || watch.diverged()) {
+                // end of a shorter shard, or a diverged step (the driver reports it): no update
+                // (weight 0), but the statistics collectives of the others still need this worker
                 StatisticsExchange.sitOutStep(layers, bn);
                 continue;
             }
@@ -104,6 +106,7 @@ public final class RoundTask implements Serializable {
             lossSum += net.score() * (to - from);
             samples += to - from;
             steps++;
+            watch.afterStep(net);
         }
         return new WorkerResult(shard.rank(), net.params(), net.updaterState(),
                 samples, lossSum, steps, (System.nanoTime() - t0) / 1e9, Double.NaN);
