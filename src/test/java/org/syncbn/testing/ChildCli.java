@@ -29,9 +29,21 @@ public final class ChildCli implements AutoCloseable {
 
     /** Starts {@code syncbn <args>}; its stdout and stderr go to files in {@code logs}. */
     public static ChildCli start(Path logs, String name, String... args) throws IOException {
+        return start(logs, name, List.of(), args);
+    }
+
+    /** {@link #start(Path, String, String...)} with extra JVM options ({@code -Dspark.x=y}). */
+    public static ChildCli start(Path logs, String name, List<String> jvmOptions, String... args) throws IOException {
+        return startMain(logs, name, jvmOptions, "org.syncbn.cli.Main", args);
+    }
+
+    /** Any main class of the test classpath in a child JVM set up as {@link #start} does it. */
+    public static ChildCli startMain(Path logs, String name, List<String> jvmOptions, String main, String... args)
+            throws IOException {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.add("-Xmx2g");
+        cmd.addAll(jvmOptions);
         for (String arg : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
             if (arg.startsWith("--add-opens") || arg.startsWith("-Dorg.bytedeco.javacpp") || arg.startsWith("-Djdk.reflect")
                     || arg.equals("-XX:+IgnoreUnrecognizedVMOptions") || arg.startsWith("-Djava.io.tmpdir")) {
@@ -40,7 +52,7 @@ public final class ChildCli implements AutoCloseable {
         }
         cmd.add("-cp");
         cmd.add(System.getProperty("java.class.path"));
-        cmd.add("org.syncbn.cli.Main");
+        cmd.add(main);
         cmd.addAll(List.of(args));
         Files.createDirectories(logs);
         Path out = logs.resolve(name + ".out");
