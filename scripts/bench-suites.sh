@@ -256,5 +256,89 @@ cnn-speed)
       if (t != "NaN") printf "| PyTorch DDP, 2 processes | %.1f | 1.00x |\n", t }'
   } > "$out"
   ;;
+hostile)
+  # the default job undisturbed, then under attack on every port it listens on (one run each, the same
+  # spec, one native thread per worker), the parameters compared bit for bit; what authentication
+  # costs per round; collective.encrypt true vs false on the MLP at W = 2 and 4
+  out="bench/results/${date_tag}-hostile.md"
+  job=jobs/fashion-mlp.conf
+  threads="${1:-4}"
+  syncbn_java_cmd org.syncbn.bench.HostileBench
+  hb=("${SYNCBN_JAVA[@]}")
+  secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
+  {
+    echo "# The default job under attack on every port it listens on ($date_tag)"
+    echo
+    echo "- command: \`scripts/bench.sh hostile $*\` (attack threads: $threads)"
+    header
+    beside
+  } > "$work/head.md"
+  echo "bench hostile: undisturbed run ..." >&2
+  t0=$(date +%s.%N)
+  scripts/syncbn train "$job" --set train.threadsPerWorker=1 --out "$work/calm" > /dev/null 2> "$work/calm.err" \
+    || { tail -5 "$work/calm.err" >&2; exit 1; }
+  calm=$(secs "$t0" "$(date +%s.%N)")
+  echo "bench hostile: the same run under attack ..." >&2
+  t0=$(date +%s.%N)
+  scripts/syncbn train "$job" --set train.threadsPerWorker=1 --out "$work/attacked" > /dev/null 2> "$work/attacked.err" &
+  pid=$!
+  "${hb[@]}" attack "$pid" "$threads" > "$work/attack.md" 2> "$work/attack.err" || { tail -5 "$work/attack.err" >&2; exit 1; }
+  set +e; wait "$pid"; rc=$?; set -e
+  attacked=$(secs "$t0" "$(date +%s.%N)")
+  [[ $rc -eq 0 ]] || { echo "bench hostile: the attacked run exited $rc:" >&2; tail -5 "$work/attacked.err" >&2; exit 1; }
+  equal="$("${hb[@]}" compare "$work/calm/model.zip" "$work/attacked/model.zip" 2>/dev/null)"
+  beside > "$work/beside-end.md"
+  round_sec="$(grep -o '"round":[0-9.eE-]*}' "$work/calm/metrics.jsonl" | tail -1 | sed 's/[^0-9.eE-]//g')"
+  echo "bench hostile: costs per round ..." >&2
+  "${hb[@]}" costs 2 256,128 47 "$round_sec" > "$work/costs.md" 2>/dev/null
+  echo "bench hostile: collective.encrypt on and off, W = 2 and 4 ..." >&2
+  declare -A rate
+  for w in 2 4; do
+    for enc in true false false true; do   # twice each, interleaved: the load of a shared machine drifts
+      scripts/syncbn train "$job" --set train.epochs=1 --set train.workers=$w --set train.threadsPerWorker=1 \
+        --set collective.encrypt=$enc --out "$work/enc-$w-$enc-$RANDOM" > /dev/null 2> "$work/enc.err" \
+        || { tail -5 "$work/enc.err" >&2; exit 1; }
+    done
+  done
+  for d in "$work"/enc-*; do
+    key="$(basename "$d" | cut -d- -f2,3)"
+    rate[$key]="${rate[$key]:-} $(field samples_per_sec "$d/metrics.jsonl")"
+  done
+  {
+    cat "$work/head.md"
+    echo "- at the end: $(sed -n 's/^- beside it: //p' "$work/beside-end.md" | cut -d';' -f1)"
+    echo "- job: $job as it stands (3 epochs of 60,000 examples, 2 workers x 64, sync BN, 47 steps per round), embedded"
+    echo "  local[2] Spark with spark.authenticate (the default now), train.threadsPerWorker = 1; wall time of the whole"
+    echo "  scripts/syncbn train process, JVM start and evaluation included"
+    echo
+    echo "| run | wall s | exit |"
+    echo "|---|---|---|"
+    echo "| undisturbed | $calm | 0 |"
+    echo "| under attack | $attacked | $rc |"
+    echo
+    awk -v a="$calm" -v b="$attacked" 'BEGIN { printf "Under attack / undisturbed: %.2fx (target: at most 3x). ", b / a }'
+    echo "$equal."
+    echo
+    cat "$work/attack.md"
+    echo "Refused: the server closed the connection or refused the client (Spark: no driver endpoint without its"
+    echo "secret); accepted: it went on as with a member (none may be). Idle connections are closed by the collectives"
+    echo "after their 3 s handshake deadline; Spark keeps an unauthenticated idle connection until its own idle timeout"
+    echo "(spark.network.timeout, 120 s) or the end of the job. 'Port gone first': a mesh listener lives only until its"
+    echo "round's mesh is up, a few ms."
+    echo
+    cat "$work/costs.md"
+    echo "collective.encrypt on the MLP, one epoch each, two runs per cell interleaved (true, false, false, true),"
+    echo "samples/s of the training rounds:"
+    echo
+    echo "| W | encrypt = true samples/s | encrypt = false samples/s | true / false |"
+    echo "|---|---|---|---|"
+    for w in 2 4; do
+      awk -v w=$w -v t="${rate[$w-true]}" -v f="${rate[$w-false]}" 'BEGIN {
+        nt = split(t, a, " "); nf = split(f, b, " "); st = 0; sf = 0
+        for (i = 1; i <= nt; i++) st += a[i]; for (i = 1; i <= nf; i++) sf += b[i]
+        printf "| %d | %.0f (%s) | %.0f (%s) | %.3f |\n", w, st / nt, t, sf / nf, f, (st / nt) / (sf / nf) }'
+    done
+  } > "$out"
+  ;;
 esac
 cat "$out"

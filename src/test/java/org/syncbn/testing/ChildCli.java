@@ -43,6 +43,9 @@ public final class ChildCli implements AutoCloseable {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.add("-Xmx2g");
+        // the command line's own logging, not the tests': the child shows what a user sees
+        cmd.add("-Dlog4j2.configurationFile=" + Path.of(System.getProperty("syncbn.projectDir", "."),
+                "conf", "log4j2.properties").toAbsolutePath());
         cmd.addAll(jvmOptions);
         for (String arg : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
             if (arg.startsWith("--add-opens") || arg.startsWith("-Dorg.bytedeco.javacpp") || arg.startsWith("-Djdk.reflect")
