@@ -43,7 +43,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * Each attempt counts as refused (the server closed the connection, answered nothing, or refused the
  * client), accepted (the server went on as with a member: a driver endpoint answered, or a
  * connection stayed open after a forged proof) or gone (the port closed before it: a mesh listener's
- * life is milliseconds). Idle connections count as dropped by the server, or held to the end.
+ * life is milliseconds). Idle connections count as refused when the server drops them while it
+ * still listens, as held when they stay open until the listener closes or the attack ends.
  */
 public final class PortAttacker implements AutoCloseable {
     /** What an attempt tried. */
@@ -287,8 +288,9 @@ public final class PortAttacker implements AutoCloseable {
                         dropped = true;
                     }
                     if (dropped) {
-                        // a listener that closed (a mesh that is up, the process ending) took it along: not a refusal
-                        count(Kind.IDLE, ListeningPorts.of(pid).contains((Integer) key.attachment()) ? 1 : 3);
+                        // dropped while the port still listens: refused; a listener that closed (a mesh that is
+                        // up, the process ending) took it along: held until then
+                        count(Kind.IDLE, ListeningPorts.of(pid).contains((Integer) key.attachment()) ? 1 : 4);
                         closeQuietly(c);
                     }
                 }
