@@ -55,9 +55,11 @@ public final class HostileBench {
         target.onExit().get();
         attacker.close();
         double seconds = (System.nanoTime() - t0) / 1e9;
+        double cpu = ProcessHandle.current().info().totalCpuDuration().map(d -> d.toNanos() / 1e9).orElse(Double.NaN);
         System.out.printf(Locale.ROOT, "Attacks on every port process %d listened on (%d ports seen over %.0f s, %d attack"
-                + " threads, plus %d idle connections held per port):%n%n", pid, attacker.portsSeen().size(), seconds,
-                threads, 16);
+                + " threads, plus %d idle connections held per port). The attacker's JVM used %.0f s of CPU in those %.0f s"
+                + " (%.2f of this machine's %d cores), its start included:%n%n", pid, attacker.portsSeen().size(), seconds,
+                threads, 16, cpu, seconds, cpu / seconds, Runtime.getRuntime().availableProcessors());
         System.out.println("| kind | attempts | refused | accepted | held open, unanswered | port gone first |");
         System.out.println("|---|---|---|---|---|---|");
         for (Map.Entry<PortAttacker.Kind, PortAttacker.Tally> e : attacker.tallies().entrySet()) {
