@@ -374,5 +374,122 @@ cnn-speed)
       if (t != "NaN") printf "| PyTorch DDP, 2 processes | %.1f | 1.00x |\n", t }'
   } > "$out"
   ;;
+hostile)
+  # the default job undisturbed, then under attack on every port it listens on (one run each, the same
+  # spec, one native thread per worker), the parameters compared bit for bit; what authentication
+  # costs per round; collective.encrypt true vs false on the MLP at W = 2 and 4
+  out="bench/results/${date_tag}-hostile.md"
+  job=jobs/fashion-mlp.conf
+  threads="${1:-4}"
+  syncbn_java_cmd org.syncbn.bench.HostileBench
+  hb=("${SYNCBN_JAVA[@]}")
+  secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
+  {
+    echo "# The default job under attack on every port it listens on ($date_tag)"
+    echo
+    echo "- command: \`scripts/bench.sh hostile $*\` (attack threads: $threads)"
+    header
+    beside
+  } > "$work/head.md"
+  echo "bench hostile: undisturbed run ..." >&2
+  t0=$(date +%s.%N)
+  scripts/syncbn train "$job" --set train.threadsPerWorker=1 --out "$work/calm" > /dev/null 2> "$work/calm.err" \
+    || { tail -5 "$work/calm.err" >&2; exit 1; }
+  calm=$(secs "$t0" "$(date +%s.%N)")
+  echo "bench hostile: the same run under attack ..." >&2
+  t0=$(date +%s.%N)
+  scripts/syncbn train "$job" --set train.threadsPerWorker=1 --out "$work/attacked" > /dev/null 2> "$work/attacked.err" &
+  pid=$!
+  "${hb[@]}" attack "$pid" "$threads" > "$work/attack.md" 2> "$work/attack.err" || { tail -5 "$work/attack.err" >&2; exit 1; }
+  set +e; wait "$pid"; rc=$?; set -e
+  attacked=$(secs "$t0" "$(date +%s.%N)")
+  [[ $rc -eq 0 ]] || { echo "bench hostile: the attacked run exited $rc:" >&2; tail -5 "$work/attacked.err" >&2; exit 1; }
+  equal="$("${hb[@]}" compare "$work/calm/model.zip" "$work/attacked/model.zip" 2>/dev/null)"
+  beside > "$work/beside-end.md"
+  round_sec="$(grep -o '"round":[0-9.eE-]*}' "$work/calm/metrics.jsonl" | tail -1 | sed 's/[^0-9.eE-]//g')"
+  echo "bench hostile: costs per round ..." >&2
+  "${hb[@]}" costs 2 256,128 47 "$round_sec" > "$work/costs.md" 2>/dev/null
+  echo "bench hostile: collective.encrypt on and off, W = 2 and 4 ..." >&2
+  declare -A rate
+  one_epoch=(--set train.epochs=1 --set train.threadsPerWorker=1)
+  # rate KEY DIR: appends DIR's samples/s (training rounds only) to cell KEY
+  rate_of() { rate[$1]="${rate[$1]:-} $(field samples_per_sec "$2/metrics.jsonl")"; }
+  for w in 2 4; do
+    i=0
+    for enc in true false false true true false; do   # three each, interleaved: the load of a shared machine drifts
+      i=$((i + 1))
+      scripts/syncbn train "$job" "${one_epoch[@]}" --set train.workers=$w --set collective.encrypt=$enc \
+        --out "$work/enc-$w-$enc-$i" > /dev/null 2> "$work/enc.err" || { tail -5 "$work/enc.err" >&2; exit 1; }
+      rate_of "enc-$w-$enc" "$work/enc-$w-$enc-$i"
+    done
+  done
+  echo "bench hostile: spark.authenticate on and off (embedded) ..." >&2
+  i=0
+  for auth in true false false true true false; do
+    i=$((i + 1))
+    JAVA_TOOL_OPTIONS="-Dspark.authenticate=$auth" scripts/syncbn train "$job" "${one_epoch[@]}" \
+      --out "$work/auth-$auth-$i" > /dev/null 2> "$work/auth.err" || { tail -5 "$work/auth.err" >&2; exit 1; }
+    rate_of "auth-$auth" "$work/auth-$auth-$i"
+  done
+  echo "bench hostile: spark.network.crypto.enabled on and off (standalone cluster of this machine) ..." >&2
+  version="$(sed -n 's/^version=//p' target/classes/org/syncbn/version.properties)"
+  mvn -B -q -DskipTests compile jar:jar   # the thin jar of exactly this code
+  export SYNCBN_CLUSTER_STATE="$work/cluster"
+  port=$(( 20000 + RANDOM % 20000 ))
+  scripts/local-cluster.sh start --workers 2 --cores 1 --memory 3g --port "$port" --webui-port $((port + 1)) > /dev/null
+  trap 'scripts/local-cluster.sh stop > /dev/null; rm -rf "$work"' EXIT
+  (umask 077; echo "spark.network.crypto.enabled true" > "$work/crypto.properties"; : > "$work/plain.properties")
+  i=0
+  for crypto in true false false true true false; do
+    i=$((i + 1))
+    props="$work/plain.properties"; [[ $crypto == true ]] && props="$work/crypto.properties"
+    SYNCBN_SPARK_PROPERTIES="$props" SYNCBN_JOB_JAR="target/syncbn-spark-$version.jar" scripts/submit.sh "$job" \
+      "${one_epoch[@]}" --out "$work/crypto-$crypto-$i" > /dev/null 2> "$work/crypto.err" || { tail -5 "$work/crypto.err" >&2; exit 1; }
+    rate_of "crypto-$crypto" "$work/crypto-$crypto-$i"
+  done
+  scripts/local-cluster.sh stop > /dev/null
+  trap 'rm -rf "$work"' EXIT
+  {
+    cat "$work/head.md"
+    echo "- at the end: $(sed -n 's/^- beside it: //p' "$work/beside-end.md" | cut -d';' -f1)"
+    echo "- job: $job as it stands (3 epochs of 60,000 examples, 2 workers x 64, sync BN, 47 steps per round), embedded"
+    echo "  local[2] Spark with spark.authenticate (the default now), train.threadsPerWorker = 1; wall time of the whole"
+    echo "  scripts/syncbn train process, JVM start and evaluation included"
+    echo
+    echo "| run | wall s | exit |"
+    echo "|---|---|---|"
+    echo "| undisturbed | $calm | 0 |"
+    echo "| under attack | $attacked | $rc |"
+    echo
+    awk -v a="$calm" -v b="$attacked" 'BEGIN { printf "Under attack / undisturbed: %.2fx (target: at most 3x). ", b / a }'
+    echo "$equal."
+    echo
+    cat "$work/attack.md"
+    echo "Refused: the server closed the connection or refused the client (Spark: no driver endpoint without its"
+    echo "secret); accepted: it went on as with a member (none may be). Idle connections are closed by the collectives"
+    echo "after their 3 s handshake deadline; Spark keeps an unauthenticated idle connection until its own idle timeout"
+    echo "(spark.network.timeout, 120 s) or the end of the job. 'Port gone first': a mesh listener lives only until its"
+    echo "round's mesh is up, a few ms."
+    echo
+    cat "$work/costs.md"
+    echo "Settings on and off, the default job for one epoch per run, three runs per setting interleaved (on, off, off,"
+    echo "on, on, off), samples/s of the training rounds (median, and every run):"
+    echo
+    echo "| setting | where | on: median samples/s (runs) | off: median samples/s (runs) | on / off |"
+    echo "|---|---|---|---|---|"
+    cell() {   # cell NAME WHERE ON-RUNS OFF-RUNS
+      awk -v n="$1" -v w="$2" -v t="$3" -v f="$4" 'function med(s,   a, n, i, j, x) { n = split(s, a, " ")
+          for (i = 2; i <= n; i++) { x = a[i]; for (j = i - 1; j >= 1 && a[j] > x; j--) a[j + 1] = a[j]; a[j + 1] = x }
+          return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2 }
+        function runs(s,   a, n, i, o) { n = split(s, a, " "); o = ""; for (i = 1; i <= n; i++) o = o (i > 1 ? ", " : "") sprintf("%.0f", a[i]); return o }
+        BEGIN { printf "| %s | %s | %.0f (%s) | %.0f (%s) | %.3f |\n", n, w, med(t), runs(t), med(f), runs(f), med(t) / med(f) }'
+    }
+    cell "collective.encrypt" "embedded local[2], W = 2" "${rate[enc-2-true]}" "${rate[enc-2-false]}"
+    cell "collective.encrypt" "embedded local[4], W = 4" "${rate[enc-4-true]}" "${rate[enc-4-false]}"
+    cell "spark.authenticate" "embedded local[2], W = 2" "${rate[auth-true]}" "${rate[auth-false]}"
+    cell "spark.network.crypto.enabled (with spark.authenticate)" "standalone cluster here, 2 workers x 1 core, W = 2" \
+      "${rate[crypto-true]}" "${rate[crypto-false]}"
+  } > "$out"
+  ;;
 esac
 cat "$out"

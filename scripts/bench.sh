@@ -32,12 +32,15 @@
 #                                      fast convolutions and PyTorch (when python3-torch is installed) side
 #                                      by side, one thread each; the fashion-cnn job (fast convolutions) on
 #                                      local[2] vs PyTorch DDP with 2 processes
+#   scripts/bench.sh hostile [threads]  the default job undisturbed and under attack on every port it listens on
+#                                      (bench/PortAttacker, 4 threads), parameters compared bit for bit;
+#                                      authentication's cost per round; collective.encrypt on/off at W = 2, 4
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$SYNCBN_ROOT"
 suite=throughput
 case "${1:-}" in
-  throughput|sync-overhead|sync-modes|cost-model|resnet|collective|allreduce|security|accuracy|cluster|cnn-speed) suite="$1"; shift ;;
+  throughput|sync-overhead|sync-modes|cost-model|resnet|collective|allreduce|security|accuracy|cluster|cnn-speed|hostile) suite="$1"; shift ;;
 esac
 if [[ "$suite" != throughput ]]; then
   exec bash "$SYNCBN_ROOT/scripts/bench-suites.sh" "$suite" "$@"

@@ -15,6 +15,21 @@
 #   - when --master is left out, the cluster of scripts/local-cluster.sh; for that cluster also
 #     its authentication secret (from a file, never on the command line);
 #   - in standalone cluster deploy mode, waiting for the driver to finish (exit code = its fate).
+#
+# Authentication (README "Security"). The local cluster's secret comes along by itself. Elsewhere
+# turn Spark's on with spark-submit options; the job derives its collectives' secret from Spark's:
+#   YARN        --conf spark.authenticate=true --conf spark.network.crypto.enabled=true
+#               (Spark makes a secret per application and hands it to the executors through YARN;
+#               an external shuffle service needs spark.authenticate in its own configuration too)
+#   Kubernetes  --conf spark.authenticate=true --conf spark.network.crypto.enabled=true
+#               (a secret per application, given to the executor pods in their environment; to keep it
+#               out of the pod spec, mount a Kubernetes secret and name the file with
+#               --conf spark.authenticate.secret.file=/mnt/secrets/spark-secret)
+#   standalone  the secret the master and workers run with, in a properties file only you can read
+#               (mode 600) named by SYNCBN_SPARK_PROPERTIES=FILE, holding "spark.authenticate true",
+#               "spark.authenticate.secret ..." and "spark.network.crypto.enabled true"; this script
+#               adds its lines to the submission's properties. Never --conf spark.authenticate.secret=...:
+#               every user of the machine reads it in the process list.
 # Outputs: --out (default runs/<name>-<time>/ under the current directory, made absolute): use a
 # shared file system URI (hdfs://, s3a://) on a real cluster, where "local" means the driver's node.
 #
@@ -31,7 +46,7 @@ job="" master="" deploy="client" out="" resume="" executor_cores="" task_cpus="1
 sets=() passthrough=() confs=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
-    -h|--help) sed -n '2,24p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,38p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     --master) master="${2:?--master needs a value}"; shift 2 ;;
     --master=*) master="${1#*=}"; shift ;;
     --deploy-mode) deploy="${2:?--deploy-mode needs a value}"; shift 2 ;;
@@ -90,6 +105,11 @@ trap 'rm -f "$props"' EXIT
   cat "$SYNCBN_ROOT/conf/spark-defaults.conf"
   echo
   $local_cluster && cat "$STATE/spark.properties"
+  if [[ -n "${SYNCBN_SPARK_PROPERTIES:-}" ]]; then
+    [[ -r "$SYNCBN_SPARK_PROPERTIES" ]] || die "SYNCBN_SPARK_PROPERTIES=$SYNCBN_SPARK_PROPERTIES is not a readable file"
+    echo
+    cat "$SYNCBN_SPARK_PROPERTIES"
+  fi
   cores="${executor_cores:-1}"
   echo "spark.executor.cores $cores"
   if ! has_conf spark.executorEnv.OMP_NUM_THREADS; then

@@ -84,6 +84,11 @@ public final class Main {
                 err.println("error: " + capacity.getMessage());
                 return 1;
             }
+            org.syncbn.train.DivergedException diverged = org.syncbn.train.DivergedException.findIn(e);
+            if (diverged != null) {
+                err.println("error: " + diverged.getMessage());
+                return 1;
+            }
             SpecException bad = SpecException.findIn(e);
             if (bad != null) {
                 err.println("error: " + bad.getMessage());

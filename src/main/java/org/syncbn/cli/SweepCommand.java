@@ -46,7 +46,9 @@ final class SweepCommand {
         int maxWorkers = sweep.cells().stream()
                 .mapToInt(c -> SweepSpecLoader.cellSpec(sweep, c).train().workers()).max().orElse(1);
         String master = SweepSpecLoader.cellSpec(sweep, sweep.cells().get(0)).spark().master();
-        try (SparkSessions spark = SparkSessions.open("sweep-" + sweep.name(), master, maxWorkers)) {
+        int barrierTimeoutSec = sweep.cells().stream()
+                .mapToInt(c -> SparkSessions.barrierTimeoutSec(SweepSpecLoader.cellSpec(sweep, c))).max().orElse(0);
+        try (SparkSessions spark = SparkSessions.open("sweep-" + sweep.name(), master, maxWorkers, barrierTimeoutSec)) {
             FileStore store = FileStore.at(dir, spark.context()::hadoopConfiguration);
             List<CellResult> rows = new SweepRunner(spark.context(), err).run(sweep, store);
             out.println("results: " + store.describe("results.csv") + " (" + rows.size() + " cells)");

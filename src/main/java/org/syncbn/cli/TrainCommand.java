@@ -8,6 +8,8 @@ import org.syncbn.config.JobSpecLoader;
 import org.syncbn.config.SpecException;
 import org.syncbn.store.Checkpoint;
 import org.syncbn.store.FileStore;
+import org.syncbn.train.RunInterrupted;
+import org.syncbn.train.StopRequest;
 import org.syncbn.train.TrainingRun;
 
 import java.io.PrintStream;
@@ -40,7 +42,8 @@ final class TrainCommand {
             Writes to the output directory: model.zip (DL4J ModelSerializer format), metrics.jsonl
             (one line per evaluation), curves.png (loss and accuracy per epoch), provenance.json,
             checkpoint.zip. Progress goes to stderr; 'syncbn report DIR' shows a run's metrics.
-            Exit codes: 0 done, 2 bad input (nothing written), 1 failure.
+            Exit codes: 0 done, 2 bad input (nothing written), 1 failure, 130 / 143 stopped by SIGINT / SIGTERM
+            at a step boundary (the last checkpoint intact: continue with --resume; a second signal ends it at once).
             """;
 
     private TrainCommand() {
@@ -90,12 +93,25 @@ final class TrainCommand {
         PrintStream progress = HeaderFirst.onto(err, "syncbn train: job '" + spec.name() + "', "
                 + spec.train().workers() + " workers x " + spec.train().batchPerWorker() + ", " + spec.train().epochs()
                 + " epochs, bn.mode=" + spec.bn().mode() + ", output " + outDir + (resume != null ? " (resuming)" : ""));
-        try (SparkSessions spark = SparkSessions.open(spec)) {
+        StopRequest stop = new StopRequest();
+        try (SparkSessions spark = SparkSessions.open(spec);
+             SignalStop signals = SignalStop.install(stop, spark.context()::cancelAllJobs)) {
             TrainingRun run = resume != null ? TrainingRun.resume(spark.context(), outDir)
                     : TrainingRun.of(spark.context(), spec).writingTo(outDir);
             List<String> command = new ArrayList<>(List.of("syncbn", "train"));
             command.addAll(List.of(argv));
-            TrainingRun.Result outcome = run.progress(progress).invokedAs(command).run();
+            TrainingRun.Result outcome;
+            try {
+                outcome = run.progress(progress).invokedAs(command).stoppedBy(stop).run();
+            } catch (RuntimeException e) {
+                RunInterrupted interrupted = RunInterrupted.findIn(e);
+                if (interrupted == null) {
+                    throw e;
+                }
+                progress.println(interrupted.getMessage() + (Checkpoint.exists(FileStore.at(outDir, spark.context()::hadoopConfiguration))
+                        ? ": resume with --resume " + outDir : ": nothing was checkpointed yet; start the job again"));
+                return stop.exitCode();
+            }
             out.println("model: " + outcome.model());
             if (outcome.lastEval() != null) {
                 out.printf(java.util.Locale.ROOT, "test accuracy %.4f, test loss %.4f%n",

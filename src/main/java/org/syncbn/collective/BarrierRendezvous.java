@@ -61,10 +61,11 @@ final class BarrierRendezvous {
      * than silently exposing the listener on 0.0.0.0.
      */
     static ServerSocketChannel bind(String host) {
+        InetSocketAddress address = BindAddress.of(host);
         ServerSocketChannel server = null;
         try {
             server = ServerSocketChannel.open();
-            server.bind(new InetSocketAddress(host, 0), Limits.LISTEN_BACKLOG);
+            server.bind(address, Limits.LISTEN_BACKLOG);
             return server;
         } catch (IOException e) {
             if (server != null) {

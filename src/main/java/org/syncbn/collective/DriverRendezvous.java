@@ -145,10 +145,11 @@ public final class DriverRendezvous implements AutoCloseable {
         if (security == null) {
             throw new IllegalArgumentException("the rendezvous needs the job's CollectiveSecurity");
         }
+        InetSocketAddress address = BindAddress.of(host);   // never the wildcard
         ServerSocketChannel s = null;
         try {
             s = ServerSocketChannel.open();
-            s.bind(new InetSocketAddress(host, 0), Limits.LISTEN_BACKLOG);
+            s.bind(address, Limits.LISTEN_BACKLOG);
             return new DriverRendezvous(s, timeout, security, log);
         } catch (IOException e) {
             try {

@@ -128,7 +128,8 @@ public final class JobSpecLoader {
         Config layer;
         try {
             layer = ConfigFactory.parseString(ConfigUtil.joinPath(path) + " = " + text,
-                    ConfigParseOptions.defaults().setSyntax(ConfigSyntax.CONF).setOriginDescription(SET_ORIGIN));
+                    ConfigParseOptions.defaults().setSyntax(ConfigSyntax.CONF).setOriginDescription(SET_ORIGIN)
+                            .setIncluder(new NoIncludes(SET_ORIGIN + " " + quote(set))));
         } catch (ConfigException e) {
             // not HOCON on its own (bn.mode=group:3, spark.master=local[4], data.dir=hdfs://nn/x): the
             // rest of the argument is the value, as a shell user means it; the key's rules still check it
@@ -173,10 +174,12 @@ public final class JobSpecLoader {
                 && !typed.equals(value.unwrapped());
     }
 
+    /** Text that is not a job file (a resolved spec, defaults.conf): parsed with includes refused. */
     private static Config parse(String text, String originDescription) {
         try {
             return ConfigFactory.parseString(text, ConfigParseOptions.defaults()
-                    .setSyntax(ConfigSyntax.CONF).setOriginDescription(originDescription));
+                    .setSyntax(ConfigSyntax.CONF).setOriginDescription(originDescription)
+                    .setIncluder(new NoIncludes(originDescription)));
         } catch (ConfigException e) {
             throw configError(e);
         }

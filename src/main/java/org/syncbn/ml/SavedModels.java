@@ -81,6 +81,8 @@ public final class SavedModels {
         Network net;
         try {
             net = store.read(name, local -> Network.read(local.toFile(), false));
+        } catch (SpecException refused) {
+            throw new SpecException("model file " + store.describe(name) + ": " + refused.getMessage(), refused);
         } catch (RuntimeException e) {
             throw new SpecException("model file " + store.describe(name) + " is not a DL4J model zip ("
                     + firstLine(e.getMessage()) + "): " + EXPECTED, e);

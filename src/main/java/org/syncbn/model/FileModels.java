@@ -47,6 +47,8 @@ final class FileModels {
                 Network zip;
                 try {
                     zip = Network.read(local.toFile(), false);
+                } catch (SpecException refused) {
+                    throw new SpecException(what + ": " + refused.getMessage(), refused);
                 } catch (IOException | RuntimeException e) {
                     throw new SpecException(what + " is not a DL4J model zip (ModelSerializer): "
                             + ZooModels.oneLine(e), e);

@@ -49,8 +49,8 @@ final class GraphNetwork implements Network {
         return new GraphNetwork(graph, input, multi);
     }
 
-    static GraphNetwork read(File zip, boolean withUpdater) throws IOException {
-        return new GraphNetwork(ModelSerializer.restoreComputationGraph(zip, withUpdater), NetworkJson.readLayout(zip));
+    static GraphNetwork read(ModelZip zip, boolean withUpdater) throws IOException {
+        return new GraphNetwork(ModelSerializer.restoreComputationGraph(zip.dl4jInput(), withUpdater), zip.layout());
     }
 
     @Override

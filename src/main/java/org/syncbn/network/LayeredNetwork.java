@@ -36,8 +36,8 @@ final class LayeredNetwork implements Network {
         return new LayeredNetwork(net, input);
     }
 
-    static LayeredNetwork read(File zip, boolean withUpdater) throws IOException {
-        return new LayeredNetwork(ModelSerializer.restoreMultiLayerNetwork(zip, withUpdater), NetworkJson.readLayout(zip));
+    static LayeredNetwork read(ModelZip zip, boolean withUpdater) throws IOException {
+        return new LayeredNetwork(ModelSerializer.restoreMultiLayerNetwork(zip.dl4jInput(), withUpdater), zip.layout());
     }
 
     @Override

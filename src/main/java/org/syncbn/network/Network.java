@@ -53,10 +53,29 @@ public interface Network {
                 : LayeredNetwork.fromJson(configurationJson, layout);
     }
 
-    /** The network of a DL4J model zip (either kind), with its updater state when {@code withUpdater}. */
+    /**
+     * The network of a DL4J model zip (either kind), with its updater state when {@code withUpdater}.
+     * Every Java-serialised entry is checked against an allow-list first, and DL4J deserialises none
+     * ({@link ModelZip}).
+     *
+     * @throws org.syncbn.config.SpecException (not naming the file: the caller does) when an entry
+     *         carries a class or passes a limit the allow-list refuses
+     */
     static Network read(File zip, boolean withUpdater) throws IOException {
-        return NetworkJson.isGraph(NetworkJson.configurationOf(zip)) ? GraphNetwork.read(zip, withUpdater)
+        return read(ModelZip.read(zip), withUpdater);
+    }
+
+    private static Network read(ModelZip zip, boolean withUpdater) throws IOException {
+        return NetworkJson.isGraph(zip.configuration()) ? GraphNetwork.read(zip, withUpdater)
                 : LayeredNetwork.read(zip, withUpdater);
+    }
+
+    /**
+     * The value a model zip holds under {@code key} ({@code ModelSerializer.addObjectToFile}), read under
+     * the same allow-list; null when there is none.
+     */
+    static Object storedObject(File zip, String key) throws IOException {
+        return ModelZip.read(zip).objects().get(key);
     }
 
     /** Values exactly representable in {@code type}: doubles rounded to float for float networks. */

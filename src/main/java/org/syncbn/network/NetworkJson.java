@@ -5,10 +5,7 @@ import org.nd4j.shade.jackson.databind.ObjectMapper;
 
 import java.io.File;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
-import java.util.zip.ZipEntry;
-import java.util.zip.ZipFile;
 
 /**
  * Which kind of DL4J network a configuration JSON or a model zip holds, and the one entry this project
@@ -46,33 +43,15 @@ final class NetworkJson {
         }
     }
 
-    /** The layout a model zip records; flat when it records none (any zip not written by this project). */
-    static InputLayout readLayout(File zip) throws IOException {
-        try (ZipFile z = new ZipFile(zip)) {
-            ZipEntry e = z.getEntry(LAYOUT_ENTRY);
-            if (e == null) {
-                return InputLayout.FLAT;
-            }
-            try (InputStream in = z.getInputStream(e)) {
-                JsonNode n = MAPPER.readTree(in);
-                return InputLayout.image(InputLayout.Kind.valueOf(n.path("kind").asText()), n.path("channels").asInt(),
-                        n.path("height").asInt(), n.path("width").asInt());
-            } catch (RuntimeException bad) {
-                throw new IOException(LAYOUT_ENTRY + " is not an input layout: " + bad.getMessage(), bad);
-            }
+    /** The layout entry's JSON. */
+    static InputLayout parseLayout(byte[] json) throws IOException {
+        try {
+            JsonNode n = MAPPER.readTree(json);
+            return InputLayout.image(InputLayout.Kind.valueOf(n.path("kind").asText()), n.path("channels").asInt(),
+                    n.path("height").asInt(), n.path("width").asInt());
+        } catch (RuntimeException bad) {
+            throw new IOException(LAYOUT_ENTRY + " is not an input layout: " + bad.getMessage(), bad);
         }
     }
 
-    /** The configuration JSON inside a ModelSerializer zip. */
-    static String configurationOf(File zip) throws IOException {
-        try (ZipFile z = new ZipFile(zip)) {
-            ZipEntry e = z.getEntry(CONFIGURATION_ENTRY);
-            if (e == null) {
-                throw new IOException("no " + CONFIGURATION_ENTRY + " entry: not a DL4J model zip");
-            }
-            try (InputStream in = z.getInputStream(e)) {
-                return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-            }
-        }
-    }
 }

@@ -58,12 +58,25 @@ public record Checkpoint(int nextRound, long seed, String specHocon, double elap
         if (!dir.exists(FILE)) {
             throw new SpecException("no checkpoint to resume from: " + dir.describe(FILE) + " does not exist");
         }
+        String where = dir.describe(FILE);
         try {
-            return dir.read(FILE, f -> Json.mapper().readValue(
-                    ModelSerializer.<String>getObjectFromFile(f.toFile(), STATE_KEY), Checkpoint.class));
-        } catch (RuntimeException e) {
-            throw new SpecException("checkpoint " + dir.describe(FILE) + " is unreadable: " + e.getMessage(), e);
+            return Json.mapper().readValue(dir.read(FILE, Checkpoint::loopState), Checkpoint.class);
+        } catch (SpecException refused) {   // a class the allow-list refuses, or no state entry
+            throw new SpecException("checkpoint " + where + ": " + refused.getMessage(), refused);
+        } catch (java.io.IOException | RuntimeException e) {
+            throw new SpecException("checkpoint " + where + " is unreadable: " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * The loop state's JSON, read through the model zip's allow-list ({@link Network#storedObject}), not
+     * through ModelSerializer.getObjectFromFile's bare ObjectInputStream.
+     */
+    private static String loopState(java.nio.file.Path zip) throws java.io.IOException {
+        if (Network.storedObject(zip.toFile(), STATE_KEY) instanceof String json) {
+            return json;
+        }
+        throw new SpecException("no loop state (a String in entry objects/" + STATE_KEY + ")");
     }
 
     /** Restores the network (parameters and updater state) of {@code dir}'s checkpoint. */

@@ -30,6 +30,8 @@ public final class ModelExport {
     public static Network read(Path zip, String what) throws IOException {
         try {
             return Network.read(zip.toFile(), true);
+        } catch (SpecException refused) {   // a serialised class the allow-list refuses: bad input, named
+            throw new SpecException(what + ": " + refused.getMessage(), refused);
         } catch (IOException | RuntimeException e) {
             throw new IOException(what + " is not a DL4J MultiLayerNetwork zip: " + e.getMessage(), e);
         }
@@ -48,6 +50,8 @@ public final class ModelExport {
         }
         try {
             return Network.read(file.toFile(), false);
+        } catch (SpecException refused) {
+            throw new SpecException("model file " + file + ": " + refused.getMessage(), refused);
         } catch (IOException | RuntimeException e) {
             throw new SpecException("model file " + file + " is not a DL4J MultiLayerNetwork zip: " + e.getMessage(), e);
         }

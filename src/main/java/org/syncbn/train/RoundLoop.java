@@ -38,6 +38,7 @@ final class RoundLoop {
     private final int slotWaitSec;
 
     private final CollectiveSecurity security;
+    private java.util.function.BooleanSupplier stopRequested = () -> false;
 
     RoundLoop(JavaSparkContext sc, RoundConfig config, RoundSchedule schedule, Network network, JobSpec spec,
               CollectiveSecurity security) {
@@ -50,6 +51,15 @@ final class RoundLoop {
         this.collective = spec.collective();
         this.roundAttempts = spec.train().roundAttempts();
         this.slotWaitSec = spec.spark().slotWaitSec();
+    }
+
+    /**
+     * Checked before each round and before a failed round would run again: when true the loop ends with
+     * {@link RunInterrupted} (whoever sets it also cancels the stage, whose tasks end between two steps).
+     */
+    RoundLoop stopWhen(java.util.function.BooleanSupplier requested) {
+        this.stopRequested = requested;
+        return this;
     }
 
     /** The rendezvous tokens of a round start with this; each attempt appends its number and a dot. */
@@ -79,6 +89,9 @@ final class RoundLoop {
         TrainingState state = start;
         TaskSlots slots = TaskSlots.of(sc.sc(), plan.workers(), Duration.ofSeconds(slotWaitSec));
         for (int r = start.nextRound(); r < endRound; r++) {
+            if (stopRequested.getAsBoolean()) {
+                throw new RunInterrupted(r, null);
+            }
             long t0 = System.nanoTime();
             List<WorkerResult> results = null;
             StageTimes times = new StageTimes();
@@ -94,6 +107,9 @@ final class RoundLoop {
                         // tasks of this attempt still waiting to meet would hold their slots until the timeout
                         rendezvous.abort(roundToken(r) + attempt + ".", "the round failed: " + rootMessage(e));
                     }
+                    if (stopRequested.getAsBoolean()) {   // the stage was cancelled to stop: never re-run it
+                        throw new RunInterrupted(r, e);
+                    }
                     if (attempt + 1 >= roundAttempts || SpecException.findIn(e) != null
                             || ClusterCapacityException.findIn(e) != null) {
                         throw e;
@@ -106,6 +122,7 @@ final class RoundLoop {
                 rendezvous.forget(roundToken(r));
             }
             WorkerResult merged = results.get(0);   // rank 0 carries the state the workers merged
+            Divergence.check(r, schedule.iterationsBefore(r), results);
             // the driver keeps exactly what the network can hold, so a checkpoint loses nothing
             state = new TrainingState(Network.roundTo(dataType, merged.params()),
                     Network.roundTo(dataType, merged.updater()), r + 1);

@@ -62,6 +62,7 @@ public final class TrainingRun {
     private RoundListener afterRound = (r, s) -> { };
     private UnaryOperator<MeshJoin> join = UnaryOperator.identity();
     private java.util.List<String> command;
+    private StopRequest stop = new StopRequest();
 
     private TrainingRun(JavaSparkContext sc, JobSpec spec) {
         this.sc = sc;
@@ -132,6 +133,15 @@ public final class TrainingRun {
         return this;
     }
 
+    /**
+     * Stops at the next step boundary once {@code request} is made (its maker also cancels the Spark
+     * jobs): {@link #run} then ends with {@link RunInterrupted}, no round re-run, no file half-written.
+     */
+    public TrainingRun stoppedBy(StopRequest request) {
+        this.stop = request;
+        return this;
+    }
+
     /** Tests only: wraps how tasks join their round's collective (to inject a dying worker). */
     TrainingRun joiningThrough(UnaryOperator<MeshJoin> decorator) {
         this.join = decorator;
@@ -168,6 +178,8 @@ public final class TrainingRun {
         NativeThreads.apply(threads);
         RunData data = givenShards != null ? RunData.given(givenShards) : RunData.of(sc, spec);
         String runId = checkpoint != null ? checkpoint.runId() : spec.name() + "-" + System.nanoTime();
+        // the round a stop request finds the run in: the next one to run, or the one whose results are being written
+        int[] inRound = {checkpoint != null ? checkpoint.nextRound() : 0};
         try {
             ShardInfo info = data.info(spec);
             ShardPlan plan = new ShardPlan(info.total(), workers, spec.train().batchPerWorker(), spec.seed(),
@@ -191,9 +203,11 @@ public final class TrainingRun {
             if (outputs != null) {
                 listener = listener.then(outputs);
             }
-            listener = listener.then(afterRound);
+            listener = listener.then(afterRound).then((report, state) -> inRound[0] = report.round() + 1);
+            inRound[0] = startRound;
             TrainingState start = new TrainingState(network.params(), network.updaterState(), startRound);
             TrainingState end = new RoundLoop(sc, roundConfig, schedule, network, spec, security)
+                    .stopWhen(stop::requested)
                     .run(data.train(), start, endRound, listener);
             network.load(end.params(), end.updater());
             // dl4j-spark counts a caller's epochs itself once training returns
@@ -212,9 +226,38 @@ public final class TrainingRun {
             String model = ModelExport.write(store, network);
             outputs.writeProvenance(data.fingerprint(), info.total(), workers);
             return new Result(network, finalParams, finalEval, endRound, model);
+        } catch (RuntimeException e) {
+            if (stop.requested()) {
+                // the killed tasks end at their next step boundary; a context stopped before they report
+                // back logs Spark's own errors about them
+                awaitNoRunningTasks(sc, Duration.ofSeconds(spec.collective().timeoutSec()));
+                // a stop cancels whatever Spark job runs (reading data, evaluating): that failure is the stop
+                throw RunInterrupted.findIn(e) != null ? e : new RunInterrupted(inRound[0], e);
+            }
+            throw e;
         } finally {
             data.release();
             WorkerNetworks.release(runId);
+        }
+    }
+
+    /** Waits (at most {@code limit}) until no executor runs a task of this context. */
+    private static void awaitNoRunningTasks(JavaSparkContext sc, Duration limit) {
+        long deadline = System.nanoTime() + limit.toNanos();
+        while (System.nanoTime() < deadline) {
+            int running = 0;
+            for (org.apache.spark.SparkExecutorInfo e : sc.sc().statusTracker().getExecutorInfos()) {
+                running += e.numRunningTasks();
+            }
+            if (running == 0) {
+                return;
+            }
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException ie) {
+                Thread.currentThread().interrupt();
+                return;
+            }
         }
     }
 

@@ -86,17 +86,29 @@ public final class RoundTask implements Serializable {
             net.listenWith(reduce);
             Steps r = steps(net, shard, order, s, layers, bn, reduce);
             long m0 = System.nanoTime();
-            StateMerge.Merged merged = StateMerge.onMesh(all,
-                    new StateMerge.Local(net.params(), net.updaterState(), r.samples()), layout, gradients);
+            double[] params = net.params();
+            double[] updater = net.updaterState();
+            boolean finite = finite(params) && finite(updater);
+            StateMerge.Merged merged = StateMerge.onMesh(all, new StateMerge.Local(params, updater, r.samples()),
+                    layout, gradients);
             double mergeSeconds = (System.nanoTime() - m0) / 1e9;
             // one copy of the merged state reaches the driver, whatever W is
             boolean carrier = all.rank() == 0;
             return List.of(new WorkerResult(shard.rank(), carrier ? merged.params() : new double[0],
-                    carrier ? merged.updater() : new double[0], r.samples(), r.lossSum(), r.steps(), r.seconds(),
+                    carrier ? merged.updater() : new double[0], r.samples(), r.lossSum(), r.steps(), finite, r.seconds(),
                     (System.nanoTime() - taskStart) / 1e9, mergeSeconds)).iterator();
         } finally {
             all.close();
         }
+    }
+
+    private static boolean finite(double[] values) {
+        for (double v : values) {
+            if (!Double.isFinite(v)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** What a worker's steps did. */
@@ -110,14 +122,17 @@ public final class RoundTask implements Serializable {
         double lossSum = 0;
         int steps = 0;
         long t0 = System.nanoTime();
+        StepWatch watch = new StepWatch();
         for (int j = 0; j < s.steps(); j++) {
+            watch.beforeStep();
             int from = Math.min(order.length, (s.firstStep() + j) * b);
             int to = Math.min(order.length, from + b);
             DataSet batch = Batches.of(shard.examples(), order, from, to, type);
             net.setCounters(s.iteration() + j, s.epoch());
-            if (batch == null) {
-                // end of a shorter shard: the others' collectives still need this worker; with
-                // parameter averaging it takes no step (weight 0), with gradient all-reduce the same step
+            if (batch == null || watch.diverged()) {
+                // end of a shorter shard, or a diverged step (the driver reports it): the others'
+                // collectives still need this worker; with parameter averaging it takes no step
+                // (weight 0), with gradient all-reduce the same step
                 StatisticsExchange.sitOutStep(layers, bn);
                 if (reduce != null) {
                     reduce.sitOut(net.gradientView());
@@ -132,6 +147,7 @@ public final class RoundTask implements Serializable {
             lossSum += net.score() * (to - from);
             samples += to - from;
             steps++;
+            watch.afterStep(net);
         }
         return new Steps(samples, lossSum, steps, (System.nanoTime() - t0) / 1e9);
     }

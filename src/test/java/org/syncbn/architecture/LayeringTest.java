@@ -25,7 +25,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class LayeringTest {
     /** Lowest floor first. */
     static final List<List<String>> FLOORS = List.of(
-            List.of("collective", "natives"),
+            List.of("collective", "natives", "serial"),
             List.of("bn", "conv"),
             List.of("config"),
             List.of("network", "data"),
