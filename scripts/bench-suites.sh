@@ -381,7 +381,7 @@ cnn-speed)
     echo "- single process: random 1x28x28 inputs, float, Adam 1e-3, one native thread (OMP_NUM_THREADS=1), median"
     echo "  of 3 repeats of 30 steps after 5 warm-up steps (org.syncbn.bench.CnnSpeedBench, bench/cnn_speed_torch.py),"
     echo "  best of $passes pass(es). 'DL4J' is plain DL4J 1.0.0-M2; 'fast' the same network through"
-    echo "  org.syncbn.conv.FastConvolutions, on libnd4j's conv2d ops (oneDNN 2.3 on this build: -D$off, the route"
+    echo "  org.syncbn.conv.FastConvolutions, on libnd4j's conv2d ops (oneDNN 2.3 on this build: $off, the route"
     echo "  before oneDNN 2.5.2) and on oneDNN 2.5.2 (the default where it loads). cpu: samples per second of the"
     echo "  training thread's CPU time, which moves less with the machine's load than wall time."
     echo "- job: jobs/fashion-cnn.conf (sync BN, fast convolutions, 2 workers x 64, local[2], one thread per worker), one epoch of the"

@@ -14,8 +14,10 @@ import java.util.function.BooleanSupplier;
  * build, any dilation): {@link Kernel#ONEDNN} both ways. Its primitives on oneDNN's own blocked
  * layouts take 0.44-0.48 ms per ResNet-20 3×3 convolution (batch 32, one thread) forward, backward
  * data and backward weights alike, where libnd4j's bundled oneDNN 2.3 on plain layouts takes
- * 2.5-4.4 ms for the weight gradient alone; see the section "oneDNN 2.5.2" of the cnn-speed results
- * for whole networks.
+ * 2.5-4.4 ms for the weight gradient alone. Whole networks, measured side by side (one thread,
+ * cnn-speed results, section "oneDNN 2.5.2 convolutions"): ResNet-20 trains 2.09x faster than on
+ * the libnd4j ops below, the fashion-cnn network 1.34x, on the oneDNN ND4J build; on the generic
+ * build the only other float route is DL4J's own code (7x slower for ResNet-20).
  * <li>float on a oneDNN ND4J build without that library, no dilation: {@link Kernel#LIBND4J}, the
  * {@code conv2d}/{@code conv2d_bp} ops, which run oneDNN 2.3 there (ResNet-20 ~2.8x faster than
  * DL4J's own layer, the fashion-cnn network ~1.8x).
