@@ -5,7 +5,9 @@ and native thread count.
 
   cnn_speed_torch.py single --net resnet20|fashion-cnn [--batch 32] [--threads 1]
                             [--warmup 5] [--steps 30] [--repeats 3]
-      one process, random 1x28x28 inputs; prints one BENCH line (median of the repeats)
+      one process, random 1x28x28 inputs; prints one BENCH line (median of the repeats): samples
+      per second of wall time and of the main thread's CPU time (time.thread_time(); with one
+      thread every kernel, backward included, runs on the calling thread)
   cnn_speed_torch.py ddp --data DIR [--workers 2] [--batch 64] [--examples 6400] [--threads 1]
       the fashion-cnn network with DistributedDataParallel on CPU (gloo), one process per worker,
       on Fashion-MNIST (IDX files in DIR), one epoch over the first --examples training images;
@@ -94,15 +96,17 @@ def single(a):
     batches = [(torch.rand(a.batch, 1, 28, 28), torch.randint(0, 10, (a.batch,))) for _ in range(4)]
     for i in range(a.warmup):
         step(model, opt, *batches[i % 4])
-    rates = []
+    rates, cpu_rates = [], []
     for r in range(a.repeats):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.thread_time()
         for i in range(a.steps):
             step(model, opt, *batches[i % 4])
+        cpu_rates.append(a.steps * a.batch / (time.thread_time() - c0))
         rates.append(a.steps * a.batch / (time.perf_counter() - t0))
-        print(f"REPEAT {r} samples_per_sec={rates[-1]:.1f}", flush=True)
+        print(f"REPEAT {r} samples_per_sec={rates[-1]:.1f} samples_per_cpu_sec={cpu_rates[-1]:.1f}", flush=True)
     print(f"BENCH net={a.net} impl=torch batch={a.batch} threads={a.threads} "
-          f"samples_per_sec={statistics.median(rates):.1f}", flush=True)
+          f"samples_per_sec={statistics.median(rates):.1f} samples_per_cpu_sec={statistics.median(cpu_rates):.1f}",
+          flush=True)
 
 
 def read_idx(path):

@@ -309,68 +309,104 @@ cluster)
   done
   ;;
 cnn-speed)
-  # DL4J (plain, and with the project's fast convolutions) and PyTorch side by side in this one run,
-  # one native thread per process, float, Adam: ResNet-20 and the fashion-cnn network in one process;
-  # then the fashion-cnn job on local[2] (scripts/syncbn train, sync BN) against PyTorch DDP with 2
-  # processes on the same Fashion-MNIST slice. PyTorch rows only where python3-torch is installed.
+  # DL4J (plain, and with the project's fast convolutions on libnd4j's ops and on oneDNN 2.5.2) and
+  # PyTorch side by side in this one run, one native thread per process, float, Adam: ResNet-20 and
+  # the fashion-cnn network in one process; then the fashion-cnn job on local[2] (scripts/syncbn
+  # train, sync BN) against PyTorch DDP with 2 processes on the same Fashion-MNIST slice. PyTorch
+  # rows only where python3-torch is installed. Optional argument: passes (default 1) of the whole
+  # sequence, one after the other; each cell reports its best pass (the one least disturbed by
+  # other processes on a shared machine).
+  passes="${1:-1}"
   out="bench/results/${date_tag}-cnn-speed.md"
   data="${SYNCBN_DATA:-/usr/share/datasets/fashion-mnist}"
   examples=6400
+  off="-Dsyncbn.conv.onednn=false"
   syncbn_java_cmd org.syncbn.bench.CnnSpeedBench
   have_torch=no
   /usr/bin/python3 -c 'import torch' 2> /dev/null && have_torch=yes
-  dl4j() { OMP_NUM_THREADS=1 "${SYNCBN_JAVA[@]}" "$@" 2> "$work/dl4j.err" | grep -E '^(BENCH|NATIVE)' || { tail -5 "$work/dl4j.err" >&2; exit 1; }; }
+  # dl4j JVM_OPTS ARGS...: one CnnSpeedBench JVM with extra JVM options
+  dl4j() { local opts="$1"; shift
+    # shellcheck disable=SC2086
+    OMP_NUM_THREADS=1 "${SYNCBN_JAVA[0]}" $opts "${SYNCBN_JAVA[@]:1}" "$@" 2> "$work/dl4j.err" | grep -E '^(BENCH|NATIVE)' \
+      || { tail -5 "$work/dl4j.err" >&2; exit 1; }; }
   torch() { OMP_NUM_THREADS=1 /usr/bin/python3 bench/cnn_speed_torch.py "$@" 2> "$work/torch.err" | grep '^BENCH' || { tail -5 "$work/torch.err" >&2; exit 1; }; }
   rate() { grep '^BENCH' | tail -1 | sed -E 's/.*samples_per_sec=([0-9.]+).*/\1/'; }
-  declare -A r
-  for net in resnet20 fashion-cnn; do
-    batch=32; [[ $net == fashion-cnn ]] && batch=64
-    dl4j net=$net batch=$batch conv=dl4j > "$work/$net-dl4j.txt"
-    dl4j net=$net batch=$batch conv=fast > "$work/$net-fast.txt"
-    r[$net-dl4j]=$(rate < "$work/$net-dl4j.txt"); r[$net-fast]=$(rate < "$work/$net-fast.txt")
-    r[$net-torch]=NaN
-    if [[ $have_torch == yes ]]; then torch single --net $net --batch $batch > "$work/$net-torch.txt"; r[$net-torch]=$(rate < "$work/$net-torch.txt"); fi
+  cpu_rate() { grep '^BENCH' | tail -1 | sed -E 's/.*samples_per_cpu_sec=([0-9.]+).*/\1/'; }
+  best() { awk -v a="${1:-0}" -v b="$2" 'BEGIN { print (b + 0 > a + 0 ? b : a) }'; }
+  job() {   # job TAG [env assignments...]: one epoch of the fashion-cnn job on local[2], into $work/job-TAG
+    local tag="$1"; shift
+    rm -rf "$work/job-$tag"
+    env "$@" scripts/syncbn train jobs/fashion-cnn.conf --set train.epochs=1 --set data.maxTrainExamples=$examples \
+      --set data.maxTestExamples=1000 --set "data.dir=\"$data\"" --out "$work/job-$tag" > /dev/null 2> "$work/job-$tag.err" \
+      || { tail -5 "$work/job-$tag.err" >&2; exit 1; }; }
+  declare -A r c
+  load_before="$(cut -d' ' -f1-3 /proc/loadavg)"
+  beside > "$work/beside.txt"
+  for pass in $(seq 1 "$passes"); do
+    for net in resnet20 fashion-cnn; do
+      batch=32; [[ $net == fashion-cnn ]] && batch=64
+      for v in dl4j ops fast; do
+        case $v in dl4j) opts=""; conv=dl4j ;; ops) opts="$off"; conv=fast ;; fast) opts=""; conv=fast ;; esac
+        dl4j "$opts" net=$net batch=$batch conv=$conv > "$work/$net-$v.txt"
+        r[$net-$v]=$(best "${r[$net-$v]:-}" "$(rate < "$work/$net-$v.txt")")
+        c[$net-$v]=$(best "${c[$net-$v]:-}" "$(cpu_rate < "$work/$net-$v.txt")")
+      done
+      if [[ $have_torch == yes ]]; then
+        torch single --net $net --batch $batch > "$work/$net-torch.txt"
+        r[$net-torch]=$(best "${r[$net-torch]:-}" "$(rate < "$work/$net-torch.txt")")
+        c[$net-torch]=$(best "${c[$net-torch]:-}" "$(cpu_rate < "$work/$net-torch.txt")")
+      fi
+    done
+    job onednn
+    r[job]=$(best "${r[job]:-}" "$(field samples_per_sec "$work/job-onednn/metrics.jsonl")")
+    job ops JAVA_TOOL_OPTIONS="$off"
+    r[job-ops]=$(best "${r[job-ops]:-}" "$(field samples_per_sec "$work/job-ops/metrics.jsonl")")
+    job generic SYNCBN_NATIVE=generic
+    r[job-generic]=$(best "${r[job-generic]:-}" "$(field samples_per_sec "$work/job-generic/metrics.jsonl")")
+    if [[ $have_torch == yes ]]; then
+      torch ddp --data "$data" --workers 2 --batch 64 --examples $examples > "$work/ddp.txt"
+      r[ddp]=$(best "${r[ddp]:-}" "$(rate < "$work/ddp.txt")")
+    fi
   done
-  scripts/syncbn train jobs/fashion-cnn.conf --set train.epochs=1 --set data.maxTrainExamples=$examples \
-    --set data.maxTestExamples=1000 --set "data.dir=\"$data\"" --out "$work/job" > /dev/null 2> "$work/job.err" \
-    || { tail -5 "$work/job.err" >&2; exit 1; }
-  r[job]=$(field samples_per_sec "$work/job/metrics.jsonl")
-  SYNCBN_NATIVE=generic scripts/syncbn train jobs/fashion-cnn.conf --set train.epochs=1 --set data.maxTrainExamples=$examples \
-    --set data.maxTestExamples=1000 --set "data.dir=\"$data\"" --out "$work/job-generic" > /dev/null 2> "$work/job-generic.err" \
-    || { tail -5 "$work/job-generic.err" >&2; exit 1; }
-  r[job-generic]=$(field samples_per_sec "$work/job-generic/metrics.jsonl")
-  r[ddp]=NaN
-  if [[ $have_torch == yes ]]; then
-    torch ddp --data "$data" --workers 2 --batch 64 --examples $examples > "$work/ddp.txt"; r[ddp]=$(rate < "$work/ddp.txt")
-  fi
+  for k in resnet20-torch fashion-cnn-torch ddp; do [[ -n "${r[$k]:-}" ]] || r[$k]=NaN; [[ -n "${c[$k]:-}" ]] || c[$k]=NaN; done
   {
     echo "# CNN training speed: DL4J vs PyTorch on this CPU ($date_tag)"
     echo
-    echo "- command: \`scripts/bench.sh cnn-speed\`"
+    echo "- command: \`scripts/bench.sh cnn-speed $passes\`"
     header
+    echo "- load average at the start: $load_before; at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
+    cat "$work/beside.txt"
     echo "- DL4J native build: $(grep -h '^NATIVE' "$work"/*-fast.txt | head -1 | cut -d' ' -f2-)"
     echo "- PyTorch: $([[ $have_torch == yes ]] && /usr/bin/python3 -c 'import torch; print(torch.__version__, "(oneDNN", torch.backends.mkldnn.is_available(), ")")' || echo "not installed (apt-get install python3-torch)")"
     echo "- single process: random 1x28x28 inputs, float, Adam 1e-3, one native thread (OMP_NUM_THREADS=1), median"
-    echo "  of 3 repeats of 30 steps after 5 warm-up steps (org.syncbn.bench.CnnSpeedBench, bench/cnn_speed_torch.py)."
-    echo "  'DL4J' is plain DL4J 1.0.0-M2; 'DL4J fast' the same network through org.syncbn.conv.FastConvolutions."
+    echo "  of 3 repeats of 30 steps after 5 warm-up steps (org.syncbn.bench.CnnSpeedBench, bench/cnn_speed_torch.py),"
+    echo "  best of $passes pass(es). 'DL4J' is plain DL4J 1.0.0-M2; 'fast' the same network through"
+    echo "  org.syncbn.conv.FastConvolutions, on libnd4j's conv2d ops (oneDNN 2.3 on this build: $off, the route"
+    echo "  before oneDNN 2.5.2) and on oneDNN 2.5.2 (the default where it loads). cpu: samples per second of the"
+    echo "  training thread's CPU time, which moves less with the machine's load than wall time."
     echo "- job: jobs/fashion-cnn.conf (sync BN, fast convolutions, 2 workers x 64, local[2], one thread per worker), one epoch of the"
     echo "  first $examples training images, samples/s of the training rounds; PyTorch: DistributedDataParallel, 2 processes,"
     echo "  gloo, plain BatchNorm (SyncBatchNorm refuses CPU tensors), the same images, batch 64 per process"
     echo "- machine shared with other work: compare the ratios of this one run, not figures across runs"
     echo
-    echo "| network | batch | DL4J samples/s | DL4J fast samples/s | PyTorch samples/s | fast / DL4J | fast / PyTorch |"
-    echo "|---|---|---|---|---|---|---|"
+    echo "| network | batch | DL4J | fast, libnd4j ops | fast, oneDNN 2.5.2 | PyTorch | oneDNN 2.5.2 / libnd4j ops | oneDNN 2.5.2 / PyTorch |"
+    echo "|---|---|---|---|---|---|---|---|"
     for net in resnet20 fashion-cnn; do
       batch=32; [[ $net == fashion-cnn ]] && batch=64
-      awk -v n=$net -v b=$batch -v d="${r[$net-dl4j]}" -v f="${r[$net-fast]}" -v t="${r[$net-torch]}" \
-        'BEGIN { printf "| %s | %d | %.1f | %.1f | %s | %.2fx | %s |\n", n, b, d, f, (t == "NaN" ? "-" : t), f / d, (t == "NaN" ? "-" : sprintf("%.2fx", f / t)) }'
+      for kind in wall cpu; do
+        if [[ $kind == wall ]]; then d=${r[$net-dl4j]} o=${r[$net-ops]} f=${r[$net-fast]} t=${r[$net-torch]}
+        else d=${c[$net-dl4j]} o=${c[$net-ops]} f=${c[$net-fast]} t=${c[$net-torch]}; fi
+        awk -v n=$net -v b=$batch -v k=$kind -v d="$d" -v o="$o" -v f="$f" -v t="$t" \
+          'BEGIN { printf "| %s (%s samples/s) | %d | %.1f | %.1f | %.1f | %s | %.2fx | %s |\n", n, k, b, d, o, f, (t == "NaN" ? "-" : t), f / o, (t == "NaN" ? "-" : sprintf("%.2fx", f / t)) }'
+      done
     done
     echo
     echo "| job | samples/s | vs PyTorch DDP |"
     echo "|---|---|---|"
-    awk -v j="${r[job]}" -v g="${r[job-generic]}" -v t="${r[ddp]}" 'BEGIN {
-      printf "| fashion-cnn, syncbn train, local[2], native build chosen for this CPU | %.1f | %s |\n", j, (t == "NaN" ? "-" : sprintf("%.2fx", j / t))
-      printf "| the same, SYNCBN_NATIVE=generic (the fallback for CPUs without AVX2) | %.1f | %s |\n", g, (t == "NaN" ? "-" : sprintf("%.2fx", g / t))
+    awk -v j="${r[job]}" -v o="${r[job-ops]}" -v g="${r[job-generic]}" -v t="${r[ddp]}" 'BEGIN {
+      printf "| fashion-cnn, syncbn train, local[2], ND4J build chosen for this CPU, convolutions on oneDNN 2.5.2 | %.1f | %s |\n", j, (t == "NaN" ? "-" : sprintf("%.2fx", j / t))
+      printf "| the same, -Dsyncbn.conv.onednn=false (libnd4j ops: the route before oneDNN 2.5.2) | %.1f | %s |\n", o, (t == "NaN" ? "-" : sprintf("%.2fx", o / t))
+      printf "| the same as the first, SYNCBN_NATIVE=generic (ND4J generic build; convolutions still on oneDNN 2.5.2) | %.1f | %s |\n", g, (t == "NaN" ? "-" : sprintf("%.2fx", g / t))
       if (t != "NaN") printf "| PyTorch DDP, 2 processes | %.1f | 1.00x |\n", t }'
   } > "$out"
   ;;

@@ -17,6 +17,8 @@ import org.syncbn.conv.FastConvolutions;
 import org.syncbn.natives.NativeBuild;
 import org.syncbn.worker.NativeThreads;
 
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -33,7 +35,10 @@ import java.util.TreeMap;
  * {@link FastConvolutions#apply} (the project's convolution layer, otherwise plain DL4J).
  *
  * <p>Prints the native build in use, the layer implementation classes, and one line per repeat:
- * {@code BENCH net=... samples_per_sec=<x>}; the last line is the median of the repeats.
+ * {@code REPEAT r samples_per_sec=<x> samples_per_cpu_sec=<y>}; the last line, {@code BENCH net=...},
+ * has the medians of the repeats. samples_per_cpu_sec counts the training thread's CPU time
+ * instead of wall time (every kernel runs on that thread at one native thread; GC threads are not
+ * counted): on a shared machine it moves less with the other processes' load.
  */
 public final class CnnSpeedBench {
     private CnnSpeedBench() {
@@ -81,15 +86,23 @@ public final class CnnSpeedBench {
         }
         NativeThreads.apply(o.threads());
         System.out.println("NATIVE " + NativeBuild.current().describe());
-        List<Double> rates = run(o);
-        List<Double> sorted = new ArrayList<>(rates);
-        sorted.sort(Double::compare);
-        System.out.printf(Locale.ROOT, "BENCH %s samples_per_sec=%.1f%n", o.describe(), sorted.get(sorted.size() / 2));
+        List<Rate> rates = run(o);
+        System.out.printf(Locale.ROOT, "BENCH %s samples_per_sec=%.1f samples_per_cpu_sec=%.1f%n", o.describe(),
+                median(rates.stream().map(Rate::wall).toList()), median(rates.stream().map(Rate::cpu).toList()));
         System.exit(0);
     }
 
-    /** samples/s of each repeat of {@code steps} training steps, after {@code warmup} untimed steps. */
-    static List<Double> run(Options o) {
+    private static double median(List<Double> values) {
+        List<Double> sorted = new ArrayList<>(values);
+        sorted.sort(Double::compare);
+        return sorted.get(sorted.size() / 2);
+    }
+
+    /** One repeat's samples per second of wall time and of the training thread's CPU time. */
+    record Rate(double wall, double cpu) {}
+
+    /** The rates of each repeat of {@code steps} training steps, after {@code warmup} untimed steps. */
+    static List<Rate> run(Options o) {
         int side = 28;
         int classes = 10;
         Trainer t = trainer(o, side, classes);
@@ -101,15 +114,19 @@ public final class CnnSpeedBench {
         for (int i = 0; i < o.warmup(); i++) {
             t.fit(batches[i % batches.length]);
         }
-        List<Double> rates = new ArrayList<>();
+        ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+        List<Rate> rates = new ArrayList<>();
         for (int r = 0; r < o.repeats(); r++) {
             long t0 = System.nanoTime();
+            long c0 = threads.getCurrentThreadCpuTime();
             for (int i = 0; i < o.steps(); i++) {
                 t.fit(batches[i % batches.length]);
             }
+            double cpu = (threads.getCurrentThreadCpuTime() - c0) / 1e9;
             double sec = (System.nanoTime() - t0) / 1e9;
-            rates.add(o.steps() * o.batch() / sec);
-            System.out.printf(Locale.ROOT, "REPEAT %d samples_per_sec=%.1f%n", r, rates.get(r));
+            rates.add(new Rate(o.steps() * o.batch() / sec, o.steps() * o.batch() / cpu));
+            System.out.printf(Locale.ROOT, "REPEAT %d samples_per_sec=%.1f samples_per_cpu_sec=%.1f%n", r,
+                    rates.get(r).wall(), rates.get(r).cpu());
         }
         return rates;
     }

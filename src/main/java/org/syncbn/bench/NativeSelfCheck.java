@@ -18,6 +18,7 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.Adam;
 import org.nd4j.linalg.lossfunctions.LossFunctions;
 import org.syncbn.conv.FastConvolutionLayer;
+import org.syncbn.conv.OneDnnLibrary;
 import org.syncbn.natives.NativeBuild;
 import org.syncbn.natives.NativeBuildChoice;
 import org.syncbn.conv.FastConvolutions;
@@ -30,8 +31,9 @@ import java.util.Locale;
  * wins), prints it, and trains a small CNN (conv → BN → pool → strided conv → softmax) for five
  * Adam steps in float and, from the same parameters, in double: a build that miscomputes shows
  * as a difference far above float rounding; and a third time in float with the project's fast
- * convolutions (oneDNN on a oneDNN build). Prints {@code NATIVE ...}, {@code ROUTE <the fast
- * layers' route>} and {@code MAX_REL_DIFF float_vs_double=<d> fast_vs_dl4j=<f>}; exits 0 when both
+ * convolutions (oneDNN 2.5.2 where it loads, else libnd4j's ops on a oneDNN build). Prints
+ * {@code NATIVE ...}, {@code ROUTE <the fast layers' route>}, {@code ONEDNN <what loading oneDNN
+ * 2.5.2 found>} and {@code MAX_REL_DIFF float_vs_double=<d> fast_vs_dl4j=<f>}; exits 0 when both
  * are <= 1e-3, 1 otherwise.
  */
 public final class NativeSelfCheck {
@@ -50,6 +52,7 @@ public final class NativeSelfCheck {
         MultiLayerNetwork fast = new MultiLayerNetwork(FastConvolutions.apply(conf(DataType.FLOAT)));
         fast.init(reference.params().castTo(DataType.FLOAT), false);
         System.out.println("ROUTE " + ((FastConvolutionLayer) fast.getLayer(0)).getRoute());
+        System.out.println("ONEDNN " + OneDnnLibrary.describe());
         train(reference, single, fast);
         double d = maxRelDiff(reference.params(), single.params());
         double f = maxRelDiff(single.params(), fast.params());

@@ -35,13 +35,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * with and without bias, identity and ReLU activation). In double precision each agrees with
  * DL4J's to <= 1e-9 (max abs difference relative to the largest magnitude) through libnd4j's
  * conv2d forward and through conv2d + conv2d_bp: in double these run libnd4j's own kernels with
- * exactly the wiring (argument order, padding, format, bias, gradient views) that the oneDNN route
- * runs in float. In float the route this build picks agrees to float rounding (NativeBuildChoiceTest
- * runs the oneDNN build itself).
+ * exactly the wiring (argument order, padding, format, bias, gradient views) that libnd4j's oneDNN
+ * 2.3 runs in float on a oneDNN ND4J build. In float the route this JVM picks (oneDNN 2.5.2 where it
+ * loads, as here: OneDnnConvolutionExactnessTest holds it to DL4J in detail) agrees to float
+ * rounding (NativeBuildChoiceTest runs the oneDNN ND4J build itself).
  */
 class FastConvolutionExactnessTest {
     private static final double DOUBLE_TOL = 1e-9;
     private static final double FLOAT_TOL = 2e-4;
+    /** libnd4j's conv2d forward, DL4J's own backward. */
+    private static final ConvRoute LIBND4J_FORWARD = new ConvRoute(ConvRoute.Kernel.LIBND4J, ConvRoute.Kernel.DL4J);
 
     /** One random layer shape. */
     record Shape(int batch, int inChannels, int outChannels, int kernel, int stride, int padding, int side,
@@ -119,7 +122,7 @@ class FastConvolutionExactnessTest {
     void doublePrecisionMatchesDl4jOnRandomShapesThroughLibnd4jsConv2dForwardWithDl4jsBackward() {
         Random r = new Random(20261201);
         for (int i = 0; i < 24; i++) {
-            compare(Shape.random(r), DataType.DOUBLE, new ConvRoute(true, false), DOUBLE_TOL, i);
+            compare(Shape.random(r), DataType.DOUBLE, LIBND4J_FORWARD, DOUBLE_TOL, i);
         }
     }
 
@@ -147,21 +150,30 @@ class FastConvolutionExactnessTest {
                 new Shape(64, 64, 64, 3, 2, 0, 6, ConvolutionMode.Same, CNN2DFormat.NHWC, true, Activation.RELU),
                 new Shape(3, 2, 5, 5, 1, 0, 5, ConvolutionMode.Truncate, CNN2DFormat.NCHW, true, Activation.IDENTITY),
                 new Shape(2, 3, 4, 2, 3, 1, 4, ConvolutionMode.Truncate, CNN2DFormat.NHWC, false, Activation.RELU))) {
-            compare(s, DataType.DOUBLE, new ConvRoute(true, false), DOUBLE_TOL, 5);
+            compare(s, DataType.DOUBLE, LIBND4J_FORWARD, DOUBLE_TOL, 5);
             compare(s, DataType.DOUBLE, ConvRoute.OPS, DOUBLE_TOL, 6);
         }
     }
 
     @Test
-    void onlyUndilatedFloatLayersOnAOneDnnBuildLeaveDl4jsCode() {
+    void floatLayersTakeOneDnnWhereItLoadsElseOnlyUndilatedFloatLayersOnAOneDnnBuildLeaveDl4jsCode() {
         org.syncbn.natives.NativeBuild generic = new org.syncbn.natives.NativeBuild("", false, true, 1, 1, "");
         org.syncbn.natives.NativeBuild oneDnn = new org.syncbn.natives.NativeBuild("-onednn-avx2", true, true, 2, 3, "");
-        assertEquals(ConvRoute.DL4J, ConvRoute.choose(DataType.FLOAT, new int[] {2, 2}, oneDnn));
-        assertEquals(ConvRoute.OPS, ConvRoute.choose(DataType.FLOAT, new int[] {1, 1}, oneDnn));
-        assertEquals(ConvRoute.DL4J, ConvRoute.choose(DataType.DOUBLE, new int[] {1, 1}, oneDnn));
-        assertEquals(ConvRoute.DL4J, ConvRoute.choose(DataType.FLOAT, new int[] {1, 1}, generic));
-        assertEquals(ConvRoute.DL4J, ConvRoute.choose(DataType.FLOAT, new int[] {2, 2}, generic));
         org.syncbn.natives.NativeBuild switchedOff = new org.syncbn.natives.NativeBuild("-onednn-avx2", true, false, 2, 3, "");
-        assertEquals(ConvRoute.DL4J, ConvRoute.choose(DataType.FLOAT, new int[] {1, 1}, switchedOff));
+        java.util.function.BooleanSupplier loads = () -> true;
+        java.util.function.BooleanSupplier absent = () -> false;
+        java.util.function.BooleanSupplier neverAsked = () -> {
+            throw new AssertionError("a double layer must not load oneDNN");
+        };
+        for (org.syncbn.natives.NativeBuild build : List.of(generic, oneDnn, switchedOff)) {
+            assertEquals(ConvRoute.ONEDNN, ConvRoute.choose(DataType.FLOAT, new int[] {1, 1}, build, loads));
+            assertEquals(ConvRoute.ONEDNN, ConvRoute.choose(DataType.FLOAT, new int[] {2, 2}, build, loads));
+            assertEquals(ConvRoute.DL4J, ConvRoute.choose(DataType.DOUBLE, new int[] {1, 1}, build, neverAsked));
+        }
+        assertEquals(ConvRoute.DL4J, ConvRoute.choose(DataType.FLOAT, new int[] {2, 2}, oneDnn, absent));
+        assertEquals(ConvRoute.OPS, ConvRoute.choose(DataType.FLOAT, new int[] {1, 1}, oneDnn, absent));
+        assertEquals(ConvRoute.DL4J, ConvRoute.choose(DataType.FLOAT, new int[] {1, 1}, generic, absent));
+        assertEquals(ConvRoute.DL4J, ConvRoute.choose(DataType.FLOAT, new int[] {2, 2}, generic, absent));
+        assertEquals(ConvRoute.DL4J, ConvRoute.choose(DataType.FLOAT, new int[] {1, 1}, switchedOff, absent));
     }
 }

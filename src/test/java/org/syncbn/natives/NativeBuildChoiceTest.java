@@ -2,6 +2,7 @@ package org.syncbn.natives;
 
 import org.junit.jupiter.api.Test;
 import org.syncbn.bench.NativeSelfCheck;
+import org.syncbn.conv.OneDnnLibrary;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.File;
@@ -21,8 +22,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * when its jar is on the classpath, the generic build on an older CPU, on a machine without
  * /proc/cpuinfo flags, or when the jar is missing; and, in fresh JVMs, both the build chosen for
  * this machine and the generic fallback load, report themselves, and train a CNN in float to the
- * parameters the same training reaches in double, and with the fast convolutions (oneDNN on a
- * oneDNN build; DL4J's own code on the generic one) to DL4J's own, to float rounding.
+ * parameters the same training reaches in double, and with the fast convolutions to DL4J's own, to
+ * float rounding: on oneDNN 2.5.2 beside either build, and with it switched off on libnd4j's ops
+ * (oneDNN 2.3 on a oneDNN build) or DL4J's own code (generic build).
  */
 class NativeBuildChoiceTest {
     static final String AVX512 = "processor\t: 0\nflags\t\t: fpu sse sse2 ssse3 sse4_1 sse4_2 avx f16c fma avx2 "
@@ -59,17 +61,23 @@ class NativeBuildChoiceTest {
     @Test
     void theBuildChosenHereAndTheGenericFallbackBothLoadAndTrainCorrectly(@TempDir Path dir) throws Exception {
         String chosen = NativeBuildChoice.choose(CpuFeatures.thisMachine(), NativeBuildChoice::onClasspath);
-        for (String ext : new String[] {chosen, ""}) {
-            String out = selfCheck(ext, dir.resolve("check" + ext + ".log").toFile());
-            assertTrue(out.contains("NATIVE extension=" + (ext.isEmpty() ? "(generic)" : ext) + " "), out);
+        // oneDNN 2.5.2 loads beside either ND4J build; switched off, a oneDNN ND4J build runs libnd4j's ops
+        record Run(String ext, boolean oneDnn25, String route) {}
+        boolean chosenHasOneDnn = chosen.contains("onednn");
+        for (Run run : List.of(new Run(chosen, true, "ConvRoute[forward=ONEDNN, backward=ONEDNN]"),
+                new Run(chosen, false, chosenHasOneDnn ? "ConvRoute[forward=LIBND4J, backward=LIBND4J]"
+                        : "ConvRoute[forward=DL4J, backward=DL4J]"),
+                new Run("", true, "ConvRoute[forward=ONEDNN, backward=ONEDNN]"))) {
+            String out = selfCheck(run.ext(), run.oneDnn25(), dir.resolve("check" + run.ext() + run.oneDnn25() + ".log").toFile());
+            assertTrue(out.contains("NATIVE extension=" + (run.ext().isEmpty() ? "(generic)" : run.ext()) + " "), out);
             assertTrue(out.contains("MAX_REL_DIFF float_vs_double="), out);
-            boolean oneDnn = ext.contains("onednn");
-            assertTrue(out.contains("ROUTE ConvRoute[forwardOp=" + oneDnn + ", backwardOp=" + oneDnn + "]"), out);
+            assertTrue(out.contains("ROUTE " + run.route()), out);
+            assertTrue(out.contains(run.oneDnn25() ? "ONEDNN oneDNN 2.5.2" : "ONEDNN off"), out);
         }
     }
 
-    /** Runs NativeSelfCheck in a fresh JVM on build {@code ext}; returns its output, failing on a non-zero exit. */
-    private static String selfCheck(String ext, File log) throws Exception {
+    /** Runs NativeSelfCheck in a fresh JVM on build {@code ext}, oneDNN 2.5.2 on or off; returns its output, failing on a non-zero exit. */
+    private static String selfCheck(String ext, boolean oneDnn25, File log) throws Exception {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         for (String arg : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
@@ -79,6 +87,7 @@ class NativeBuildChoiceTest {
             }
         }
         cmd.add("-D" + NativeBuild.EXTENSION_PROPERTY + "=" + ext);
+        cmd.add("-D" + OneDnnLibrary.PROPERTY + "=" + oneDnn25);
         cmd.add("-cp");
         cmd.add(System.getProperty("java.class.path"));
         cmd.add(NativeSelfCheck.class.getName());
