@@ -74,6 +74,44 @@ cost-model)
     "${SYNCBN_JAVA[@]}" "$ar" "$sec" "$(nproc)" "$@" 2> "$work/cm.err"
   } > "$out"
   ;;
+driver-bytes)
+  # bytes of task results the driver receives per training round, W = 2, 4, 8, from Spark's event log
+  # ("Result Size" of every task of the rounds' barrier stages): with the round-end merge on the mesh only
+  # rank 0 sends the state, so the figure should not grow with W. MLP of fashion-mlp.conf, Adam, a global
+  # batch of 64, 2 rounds of 5 steps.
+  out="bench/results/${date_tag}-driver-bytes.md"
+  {
+    echo "# Bytes the driver receives per training round ($date_tag)"
+    echo
+    echo "- command: \`scripts/bench.sh driver-bytes\`"
+    header
+    beside
+    echo "- jobs/fashion-mlp.conf (235,530 parameters, Adam), W workers x 64/W, 640 examples, rounds of 5 steps;"
+    echo "  figures: the summed 'Result Size' of the W tasks of each round's stage in Spark's event log"
+    echo
+    echo "| W | rounds | bytes per round (each round) | MB per round |"
+    echo "|---|---|---|---|"
+  } > "$out"
+  for w in 2 4 8; do
+    ev="$work/events-$w"; mkdir -p "$ev"
+    JAVA_TOOL_OPTIONS="-Dspark.eventLog.enabled=true -Dspark.eventLog.dir=file://$ev" \
+      scripts/syncbn train jobs/fashion-mlp.conf --set train.workers=$w --set train.batchPerWorker=$((64 / w)) \
+      --set data.maxTrainExamples=640 --set data.maxTestExamples=200 --set train.epochs=1 --set train.stepsPerRound=5 \
+      --out "$work/run-$w" > /dev/null 2> "$work/run-$w.err"
+    python3 - "$(ls "$ev"/local-* | head -1)" "$w" >> "$out" <<'PY'
+import collections, json, sys
+size = collections.defaultdict(int); tasks = collections.defaultdict(int)
+for line in open(sys.argv[1]):
+    e = json.loads(line)
+    if e["Event"] == "SparkListenerTaskEnd" and e.get("Task Metrics"):
+        s = e["Stage ID"]; size[s] += e["Task Metrics"]["Result Size"]; tasks[s] += 1
+w = int(sys.argv[2])
+rounds = sorted(s for s in size if tasks[s] == w and size[s] > 100000)   # evaluation stages carry KBs
+print("| %d | %d | %s | %.2f |" % (w, len(rounds), ", ".join(str(size[s]) for s in rounds),
+      sum(size[s] for s in rounds) / max(1, len(rounds)) / 1e6))
+PY
+  done
+  ;;
 sync-modes)
   # train.sync = gradients vs parameters at the same K, and parameters at K = 1 (before gradients, the
   # only exact setting), for the MLP and the ResNet job on local[2]; the three run in turn, twice,

@@ -10,6 +10,7 @@
 #                                      batch 8, 32, 64, 128 on local[2]
 #   scripts/bench.sh sync-modes [reps] samples/s of train.sync = gradients vs parameters at K = 47 and
 #                                      parameters at K = 1, MLP and ResNet-20 jobs on local[2]
+#   scripts/bench.sh driver-bytes      bytes of task results the driver receives per round, W = 2, 4, 8 (event logs)
 #   scripts/bench.sh cost-model [mlpStepMs resnetStepMs]
 #                                      the cost model of a step and a round fitted to the newest allreduce and
 #                                      security results, predictions for W = 16, 64, 256 on 10 and 25 Gbit/s
@@ -43,7 +44,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$SYNCBN_ROOT"
 suite=throughput
 case "${1:-}" in
-  throughput|sync-overhead|sync-modes|cost-model|resnet|collective|allreduce|security|accuracy|cluster|cnn-speed|hostile) suite="$1"; shift ;;
+  throughput|sync-overhead|sync-modes|cost-model|driver-bytes|resnet|collective|allreduce|security|accuracy|cluster|cnn-speed|hostile) suite="$1"; shift ;;
 esac
 if [[ "$suite" != throughput ]]; then
   exec bash "$SYNCBN_ROOT/scripts/bench-suites.sh" "$suite" "$@"
