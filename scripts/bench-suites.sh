@@ -132,6 +132,7 @@ sync-modes)
     echo "| model | setting | samples/s | steps-only samples/s | vs parameters K=47 |"
     echo "|---|---|---|---|---|"
   } > "$out"
+  ratios=""
   for model in mlp resnet; do
     if [[ $model == mlp ]]; then n=12800; else n=1920; fi
     declare -A runs=() stepsonly=()
@@ -155,7 +156,20 @@ sync-modes)
       awk -v model=$model -v set="${setting%-*} K=${setting#*-}" -v m="$m" -v s="$s" -v b="$base" -v all="${runs[$setting]}" \
         'BEGIN { printf "| %s | %s | %.0f (runs: %s) | %.0f | %.2fx |\n", model, set, m, all, s, m / b }' >> "$out"
     done
+    # the runs of one repetition ran back to back: their ratios move less with the machine's load
+    ratios+="$(awk -v model=$model -v p="${runs[parameters-47]}" -v g="${runs[gradients-47]}" -v one="${runs[parameters-1]}" 'BEGIN {
+      n = split(p, P, " "); split(g, G, " "); split(one, O, " ")
+      for (i = 1; i <= n; i++) { a = a sprintf("%s%.2f", i > 1 ? ", " : "", G[i] / P[i]); c = c sprintf("%s%.2f", i > 1 ? ", " : "", G[i] / O[i]) }
+      printf "| %s | %s | %s |\n", model, a, c }')"$'\n'
   done
+  {
+    echo
+    echo "Per repetition (runs of one repetition ran back to back):"
+    echo
+    echo "| model | gradients / parameters K=47 | gradients / parameters K=1 |"
+    echo "|---|---|---|"
+    printf '%s' "$ratios"
+  } >> "$out"
   ;;
 resnet)
   # ResNet-20 on Fashion-MNIST (jobs/fashion-resnet.conf, 21 BN layers, 2 x 32): sync vs local on local[2],
