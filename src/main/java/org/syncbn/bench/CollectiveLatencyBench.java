@@ -6,12 +6,8 @@ import org.syncbn.collective.TcpCollective;
 
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 
 /**
  * Median and p99 latency of {@code allReduceSum} with BN payloads (2C+1 doubles) for W members as
@@ -39,58 +35,19 @@ public final class CollectiveLatencyBench {
             List<Collective> local = InProcessCollective.create(w, timeout);
             try {
                 // JIT and socket warm-up once per mesh, so the first cell is not the slow one
-                measure(new ArrayList<>(tcp), 2 * CHANNELS[CHANNELS.length - 1] + 1, 500, 0);
-                measure(local, 2 * CHANNELS[CHANNELS.length - 1] + 1, 500, 0);
+                AllReduceLatencies.of(new ArrayList<>(tcp), 2 * CHANNELS[CHANNELS.length - 1] + 1, 500, 0);
+                AllReduceLatencies.of(local, 2 * CHANNELS[CHANNELS.length - 1] + 1, 500, 0);
                 for (int c : CHANNELS) {
                     int n = 2 * c + 1;
-                    long[] t = measure(new ArrayList<>(tcp), n, iterations, warmup);
-                    long[] l = measure(local, n, iterations, warmup);
+                    long[] t = AllReduceLatencies.of(new ArrayList<>(tcp), n, iterations, warmup);
+                    long[] l = AllReduceLatencies.of(local, n, iterations, warmup);
                     System.out.printf(Locale.ROOT, "| %d | %d | %d | %.0f | %.0f | %.0f | %.0f |%n", w, c, n,
-                            percentile(t, 50) / 1e3, percentile(t, 99) / 1e3, percentile(l, 50) / 1e3, percentile(l, 99) / 1e3);
+                            AllReduceLatencies.percentile(t, 50) / 1e3, AllReduceLatencies.percentile(t, 99) / 1e3, AllReduceLatencies.percentile(l, 50) / 1e3, AllReduceLatencies.percentile(l, 99) / 1e3);
                 }
             } finally {
                 tcp.forEach(Collective::close);
                 local.forEach(Collective::close);
             }
         }
-    }
-
-    /** Per-operation nanoseconds of every member, pooled. */
-    private static long[] measure(List<? extends Collective> members, int n, int iterations, int warmup) throws Exception {
-        ExecutorService pool = Executors.newFixedThreadPool(members.size());
-        try {
-            List<Future<long[]>> runs = new ArrayList<>();
-            for (Collective m : members) {
-                runs.add(pool.submit(() -> {
-                    double[] data = new double[n];
-                    Arrays.fill(data, m.rank() + 0.5);
-                    long[] times = new long[iterations];
-                    for (int i = 0; i < warmup + iterations; i++) {
-                        long t0 = System.nanoTime();
-                        m.allReduceSum(data);
-                        if (i >= warmup) {
-                            times[i - warmup] = System.nanoTime() - t0;
-                        }
-                    }
-                    return times;
-                }));
-            }
-            long[] all = new long[0];
-            for (Future<long[]> f : runs) {
-                long[] times = f.get();
-                long[] merged = Arrays.copyOf(all, all.length + times.length);
-                System.arraycopy(times, 0, merged, all.length, times.length);
-                all = merged;
-            }
-            Arrays.sort(all);
-            return all;
-        } finally {
-            pool.shutdownNow();
-        }
-    }
-
-    private static double percentile(long[] sorted, double p) {
-        int i = (int) Math.ceil(p / 100.0 * sorted.length) - 1;
-        return sorted[Math.max(0, Math.min(sorted.length - 1, i))];
     }
 }

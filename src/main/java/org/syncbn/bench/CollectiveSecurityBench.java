@@ -16,13 +16,9 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.security.MessageDigest;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 
 /**
  * What the collectives' protection costs, on loopback, in one run: (1) per frame, the JDK
@@ -164,10 +160,10 @@ public final class CollectiveSecurityBench {
         System.out.println();
         System.out.println("| | median µs | p90 µs |");
         System.out.println("|---|---|---|");
-        System.out.printf(Locale.ROOT, "| rendezvous exchange | %.0f | %.0f |%n", pct(exchange, 50) / 1e3, pct(exchange, 90) / 1e3);
-        System.out.printf(Locale.ROOT, "| bare connect + echo | %.0f | %.0f |%n", pct(bare, 50) / 1e3, pct(bare, 90) / 1e3);
+        System.out.printf(Locale.ROOT, "| rendezvous exchange | %.0f | %.0f |%n", AllReduceLatencies.percentile(exchange, 50) / 1e3, AllReduceLatencies.percentile(exchange, 90) / 1e3);
+        System.out.printf(Locale.ROOT, "| bare connect + echo | %.0f | %.0f |%n", AllReduceLatencies.percentile(bare, 50) / 1e3, AllReduceLatencies.percentile(bare, 90) / 1e3);
         System.out.printf(Locale.ROOT, "| difference (handshake, framing, meeting) | %.0f | |%n%n",
-                (pct(exchange, 50) - pct(bare, 50)) / 1e3);
+                (AllReduceLatencies.percentile(exchange, 50) - AllReduceLatencies.percentile(bare, 50)) / 1e3);
     }
 
     private static void meshConnects() {
@@ -205,8 +201,8 @@ public final class CollectiveSecurityBench {
                 for (int e = 0; e < 2; e++) {
                     List<TcpCollective> members = LoopbackMesh.create(w, TIMEOUT, new CollectiveSecurity(JobSecret.random(), e == 1));
                     try {
-                        long[] t = latencies(members, n, iterations, 200);
-                        cells[e] = new double[] {pct(t, 50) / 1e3, pct(t, 99) / 1e3};
+                        long[] t = AllReduceLatencies.of(members, n, iterations, 200);
+                        cells[e] = new double[] {AllReduceLatencies.percentile(t, 50) / 1e3, AllReduceLatencies.percentile(t, 99) / 1e3};
                     } finally {
                         members.forEach(TcpCollective::close);
                     }
@@ -215,43 +211,5 @@ public final class CollectiveSecurityBench {
                         cells[1][0], cells[1][1]);
             }
         }
-    }
-
-    private static long[] latencies(List<TcpCollective> members, int n, int iterations, int warmup) throws Exception {
-        ExecutorService pool = Executors.newFixedThreadPool(members.size());
-        try {
-            List<Future<long[]>> runs = new ArrayList<>();
-            for (TcpCollective m : members) {
-                runs.add(pool.submit(() -> {
-                    double[] data = new double[n];
-                    Arrays.fill(data, m.rank() + 0.5);
-                    long[] times = new long[iterations];
-                    for (int i = 0; i < warmup + iterations; i++) {
-                        long t0 = System.nanoTime();
-                        m.allReduceSum(data);
-                        if (i >= warmup) {
-                            times[i - warmup] = System.nanoTime() - t0;
-                        }
-                    }
-                    return times;
-                }));
-            }
-            long[] all = new long[0];
-            for (Future<long[]> f : runs) {
-                long[] times = f.get();
-                long[] merged = Arrays.copyOf(all, all.length + times.length);
-                System.arraycopy(times, 0, merged, all.length, times.length);
-                all = merged;
-            }
-            Arrays.sort(all);
-            return all;
-        } finally {
-            pool.shutdownNow();
-        }
-    }
-
-    private static double pct(long[] sorted, double p) {
-        int i = (int) Math.ceil(p / 100.0 * sorted.length) - 1;
-        return sorted[Math.max(0, Math.min(sorted.length - 1, i))];
     }
 }
