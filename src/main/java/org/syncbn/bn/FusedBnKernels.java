@@ -42,8 +42,12 @@ abstract sealed class FusedBnKernels permits FusedBnKernels.Floats, FusedBnKerne
         }
     }
 
-    /** A dense c-order copy of {@code a} (float or double). */
-    static FusedBnKernels copyOf(INDArray a) {
+    /**
+     * A dense c-order copy of {@code a} (float or double): into {@code reuse}'s array where that has
+     * a's type and length (a layer keeps its arrays from step to step: no allocation, no zeroing,
+     * no garbage), else into a new one.
+     */
+    static FusedBnKernels copyOf(INDArray a, FusedBnKernels reuse) {
         if (a.length() > Integer.MAX_VALUE) {
             throw new IllegalArgumentException("BN input of " + a.length() + " elements exceeds a Java array");
         }
@@ -52,14 +56,14 @@ abstract sealed class FusedBnKernels permits FusedBnKernels.Floats, FusedBnKerne
         // a view's buffer starts at the view's offset (see conv/PlainArrays): one bulk copy
         return switch (a.dataType()) {
             case FLOAT -> {
-                float[] v = new float[n];
-                new FloatPointer(plain.data().addressPointer()).get(v, 0, n);
-                yield new Floats(v);
+                Floats f = reuse instanceof Floats r && r.v.length == n ? r : new Floats(new float[n]);
+                new FloatPointer(plain.data().addressPointer()).get(f.v, 0, n);
+                yield f;
             }
             case DOUBLE -> {
-                double[] v = new double[n];
-                new DoublePointer(plain.data().addressPointer()).get(v, 0, n);
-                yield new Doubles(v);
+                Doubles d = reuse instanceof Doubles r && r.v.length == n ? r : new Doubles(new double[n]);
+                new DoublePointer(plain.data().addressPointer()).get(d.v, 0, n);
+                yield d;
             }
             default -> throw new IllegalArgumentException("fused BN kernels take float or double, got " + a.dataType());
         };
@@ -81,8 +85,11 @@ abstract sealed class FusedBnKernels permits FusedBnKernels.Floats, FusedBnKerne
 
     abstract int length();
 
-    /** A zeroed array of the same type and length, for a kernel's output. */
-    abstract FusedBnKernels like();
+    /**
+     * An array of the same type and length for a kernel's output (which writes every element):
+     * {@code reuse} where it fits, else a new one.
+     */
+    abstract FusedBnKernels like(FusedBnKernels reuse);
 
     /** These values as a new c-order ND4J array of {@code shape}, in the current workspace if one is open. */
     abstract INDArray toNd4j(long[] shape);
@@ -114,8 +121,8 @@ abstract sealed class FusedBnKernels permits FusedBnKernels.Floats, FusedBnKerne
         }
 
         @Override
-        FusedBnKernels like() {
-            return new Floats(new float[v.length]);
+        FusedBnKernels like(FusedBnKernels reuse) {
+            return reuse instanceof Floats r && r.v.length == v.length && r != this ? r : new Floats(new float[v.length]);
         }
 
         @Override
@@ -248,23 +255,30 @@ abstract sealed class FusedBnKernels permits FusedBnKernels.Floats, FusedBnKerne
                     } else {
                         for (int c = 0; c < ch; c++, p += inner) {
                             double m = mu[kc + c];
-                            double a0 = 0, a1 = 0, b0 = 0, b1 = 0;
+                            // four independent chains per sum: one chain waits on the adder's latency
+                            double a0 = 0, a1 = 0, a2 = 0, a3 = 0, b0 = 0, b1 = 0, b2 = 0, b3 = 0;
                             int i = 0;
-                            for (; i + 1 < inner; i += 2) {
+                            for (; i + 3 < inner; i += 4) {
                                 double g0 = dy[p + i];
                                 double g1 = dy[p + i + 1];
+                                double g2 = dy[p + i + 2];
+                                double g3 = dy[p + i + 3];
                                 a0 += g0;
                                 a1 += g1;
+                                a2 += g2;
+                                a3 += g3;
                                 b0 += g0 * (x[p + i] - m);
                                 b1 += g1 * (x[p + i + 1] - m);
+                                b2 += g2 * (x[p + i + 2] - m);
+                                b3 += g3 * (x[p + i + 3] - m);
                             }
                             for (; i < inner; i++) {
                                 double g = dy[p + i];
                                 a0 += g;
                                 b0 += g * (x[p + i] - m);
                             }
-                            s1[kc + c] += a0 + a1;
-                            s2[kc + c] += b0 + b1;
+                            s1[kc + c] += (a0 + a1) + (a2 + a3);
+                            s2[kc + c] += (b0 + b1) + (b2 + b3);
                         }
                     }
                 }
@@ -326,8 +340,8 @@ abstract sealed class FusedBnKernels permits FusedBnKernels.Floats, FusedBnKerne
         }
 
         @Override
-        FusedBnKernels like() {
-            return new Doubles(new double[v.length]);
+        FusedBnKernels like(FusedBnKernels reuse) {
+            return reuse instanceof Doubles r && r.v.length == v.length && r != this ? r : new Doubles(new double[v.length]);
         }
 
         @Override
@@ -460,23 +474,30 @@ abstract sealed class FusedBnKernels permits FusedBnKernels.Floats, FusedBnKerne
                     } else {
                         for (int c = 0; c < ch; c++, p += inner) {
                             double m = mu[kc + c];
-                            double a0 = 0, a1 = 0, b0 = 0, b1 = 0;
+                            // four independent chains per sum: one chain waits on the adder's latency
+                            double a0 = 0, a1 = 0, a2 = 0, a3 = 0, b0 = 0, b1 = 0, b2 = 0, b3 = 0;
                             int i = 0;
-                            for (; i + 1 < inner; i += 2) {
+                            for (; i + 3 < inner; i += 4) {
                                 double g0 = dy[p + i];
                                 double g1 = dy[p + i + 1];
+                                double g2 = dy[p + i + 2];
+                                double g3 = dy[p + i + 3];
                                 a0 += g0;
                                 a1 += g1;
+                                a2 += g2;
+                                a3 += g3;
                                 b0 += g0 * (x[p + i] - m);
                                 b1 += g1 * (x[p + i + 1] - m);
+                                b2 += g2 * (x[p + i + 2] - m);
+                                b3 += g3 * (x[p + i + 3] - m);
                             }
                             for (; i < inner; i++) {
                                 double g = dy[p + i];
                                 a0 += g;
                                 b0 += g * (x[p + i] - m);
                             }
-                            s1[kc + c] += a0 + a1;
-                            s2[kc + c] += b0 + b1;
+                            s1[kc + c] += (a0 + a1) + (a2 + a3);
+                            s2[kc + c] += (b0 + b1) + (b2 + b3);
                         }
                     }
                 }

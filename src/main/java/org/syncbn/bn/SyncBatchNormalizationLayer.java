@@ -44,6 +44,10 @@ public class SyncBatchNormalizationLayer extends BatchNormalization {
     private transient Collective collective = new LocalCollective();
     private transient List<Segment> segments;
     private transient Collective segmentCollective;
+    /** Java arrays kept from step to step: x (until the backward pass), dy, and y or dx on their way out. */
+    private transient FusedBnKernels xCopy;
+    private transient FusedBnKernels gradientCopy;
+    private transient FusedBnKernels outputCopy;
 
     /**
      * The cached forward values of some consecutive rows: one normalisation batch, or several ghost
@@ -109,8 +113,10 @@ public class SyncBatchNormalizationLayer extends BatchNormalization {
         }
         segments = new ArrayList<>();
         segmentCollective = collective;
-        FusedBnKernels xs = FusedBnKernels.copyOf(x);
-        FusedBnKernels y = xs.like();
+        FusedBnKernels xs = FusedBnKernels.copyOf(x, xCopy);
+        FusedBnKernels y = xs.like(outputCopy);
+        xCopy = xs;
+        outputCopy = y;
         if (ghost <= 0 || ghost >= n) {
             forward(xs, y, x.shape(), 0, n, 1);
         } else {
@@ -172,8 +178,10 @@ public class SyncBatchNormalizationLayer extends BatchNormalization {
         double[] gamma = getParam(BatchNormalizationParamInitializer.GAMMA).toDoubleVector();
         double[] dGamma = new double[channels];
         double[] dBeta = new double[channels];
-        FusedBnKernels dy = FusedBnKernels.copyOf(eps);
-        FusedBnKernels dx = dy.like();
+        FusedBnKernels dy = FusedBnKernels.copyOf(eps, gradientCopy);
+        FusedBnKernels dx = dy.like(outputCopy);
+        gradientCopy = dy;
+        outputCopy = dx;
         for (Segment s : segments) {
             backward(s, dy, dx, gamma, dGamma, dBeta, segmentCollective);
         }

@@ -103,6 +103,37 @@ class FusedBnKernelsTest {
         err.forEach((what, e) -> assertTrue(e <= FLOAT_TOL, k + ": " + what + " relative error " + e));
     }
 
+    /**
+     * The layer keeps its Java arrays from step to step: steps of one layer on new values of the
+     * same shape, a smaller batch, and the first shape again each match DL4J's layer (which is
+     * given the same parameters before every step).
+     */
+    @org.junit.jupiter.api.Test
+    void aLayerReusingItsArraysFromStepToStepMatchesDl4jAtEveryStep() {
+        Case k = new Case(7, "NCHW", 12, 5, 3, 4, 4, "dense");
+        Random rnd = new Random(99);
+        MultiLayerNetwork ref = net(k, DataType.DOUBLE);
+        MultiLayerNetwork sync = new MultiLayerNetwork(BnConversion.toSync(net(k, DataType.DOUBLE)
+                .getLayerWiseConfigurations(), k.ghost()));
+        sync.init();
+        sync.initGradientsView();
+        for (int n : new int[] {12, 12, 7, 12}) {
+            long[] shape = {n, k.c(), k.h(), k.w()};
+            INDArray x = random(shape, rnd, 2.0, -0.4);
+            INDArray dy = random(shape, rnd, 1.0, 0.1);
+            ref.setParams(sync.params().dup());
+            Pass expected = reference(ref, x, dy, k.ghost());
+            Pass actual = pass(sync.getLayer(0), x.dup(), dy.dup());
+            assertTrue(relative(actual.y(), expected.y()) <= DOUBLE_TOL, "output, batch " + n);
+            assertTrue(relative(actual.dx(), expected.dx()) <= DOUBLE_TOL, "input gradient, batch " + n);
+            for (String key : expected.grads().keySet()) {
+                assertTrue(relative(actual.grads().get(key), expected.grads().get(key)) <= DOUBLE_TOL, key + ", batch " + n);
+            }
+            // the step's parameter change, as an updater would apply it (γ, β and the running statistics move)
+            sync.params().subi(sync.getFlattenedGradients().mul(0.1));
+        }
+    }
+
     /** The SyncBN layer in {@code type} against DL4J's layer in double on the same values; per array its error. */
     private static Map<String, Double> compare(Case k, DataType type) {
         Random rnd = new Random(k.seed());
