@@ -83,8 +83,6 @@ abstract sealed class FusedBnKernels permits FusedBnKernels.Floats, FusedBnKerne
         return true;
     }
 
-    abstract int length();
-
     /**
      * An array of the same type and length for a kernel's output (which writes every element):
      * {@code reuse} where it fits, else a new one.
@@ -113,11 +111,6 @@ abstract sealed class FusedBnKernels permits FusedBnKernels.Floats, FusedBnKerne
 
         Floats(float[] v) {
             this.v = v;
-        }
-
-        @Override
-        int length() {
-            return v.length;
         }
 
         @Override
@@ -332,11 +325,6 @@ abstract sealed class FusedBnKernels permits FusedBnKernels.Floats, FusedBnKerne
 
         Doubles(double[] v) {
             this.v = v;
-        }
-
-        @Override
-        int length() {
-            return v.length;
         }
 
         @Override

@@ -39,6 +39,9 @@ import java.util.List;
  * {@link SyncBatchNormalization#isPopulationStatistics()} a step updates them once instead, with the
  * unbiased estimate of all its batches ({@link BnStatistics#populationAfter}).
  * Inference mode is DL4J's own code and never communicates.
+ *
+ * <p>The training passes run as fused loops ({@link FusedBnKernels}) over Java copies of x and dy,
+ * which the layer keeps from step to step; x̂ is recomputed from the copy of x in the backward pass.
  */
 public class SyncBatchNormalizationLayer extends BatchNormalization {
     private transient Collective collective = new LocalCollective();
