@@ -397,9 +397,11 @@ cnn-speed)
   for pass in $(seq 1 "$passes"); do
     for net in resnet20 fashion-cnn; do
       batch=32; [[ $net == fashion-cnn ]] && batch=64
-      for v in dl4j ops fast; do
-        case $v in dl4j) opts=""; conv=dl4j ;; ops) opts="$off"; conv=fast ;; fast) opts=""; conv=fast ;; esac
-        dl4j "$opts" net=$net batch=$batch conv=$conv > "$work/$net-$v.txt"
+      for v in dl4j ops fast sync; do
+        bn=dl4j
+        case $v in dl4j) opts=""; conv=dl4j ;; ops) opts="$off"; conv=fast ;; fast) opts=""; conv=fast ;;
+          sync) opts=""; conv=fast; bn=sync ;; esac
+        dl4j "$opts" net=$net batch=$batch conv=$conv bn=$bn > "$work/$net-$v.txt"
         r[$net-$v]=$(best "${r[$net-$v]:-}" "$(rate < "$work/$net-$v.txt")")
         c[$net-$v]=$(best "${c[$net-$v]:-}" "$(cpu_rate < "$work/$net-$v.txt")")
       done
@@ -435,21 +437,22 @@ cnn-speed)
     echo "  best of $passes pass(es). 'DL4J' is plain DL4J 1.0.0-M2; 'fast' the same network through"
     echo "  org.syncbn.conv.FastConvolutions, on libnd4j's conv2d ops (oneDNN 2.3 on this build: $off, the route"
     echo "  before oneDNN 2.5.2) and on oneDNN 2.5.2 (the default where it loads). cpu: samples per second of the"
-    echo "  training thread's CPU time, which moves less with the machine's load than wall time."
+    echo "  training thread's CPU time, which moves less with the machine's load than wall time. 'SyncBN' is 'fast'"
+    echo "  with the project's SyncBatchNormalization (bn=sync, local collective; its fused kernels) in place of DL4J's BN."
     echo "- job: jobs/fashion-cnn.conf (sync BN, fast convolutions, 2 workers x 64, local[2], one thread per worker), one epoch of the"
     echo "  first $examples training images, samples/s of the training rounds; PyTorch: DistributedDataParallel, 2 processes,"
     echo "  gloo, plain BatchNorm (SyncBatchNorm refuses CPU tensors), the same images, batch 64 per process"
     echo "- machine shared with other work: compare the ratios of this one run, not figures across runs"
     echo
-    echo "| network | batch | DL4J | fast, libnd4j ops | fast, oneDNN 2.5.2 | PyTorch | oneDNN 2.5.2 / libnd4j ops | oneDNN 2.5.2 / PyTorch |"
-    echo "|---|---|---|---|---|---|---|---|"
+    echo "| network | batch | DL4J | fast, libnd4j ops | fast, oneDNN 2.5.2 | SyncBN | PyTorch | oneDNN 2.5.2 / libnd4j ops | oneDNN 2.5.2 / PyTorch | SyncBN / PyTorch |"
+    echo "|---|---|---|---|---|---|---|---|---|---|"
     for net in resnet20 fashion-cnn; do
       batch=32; [[ $net == fashion-cnn ]] && batch=64
       for kind in wall cpu; do
-        if [[ $kind == wall ]]; then d=${r[$net-dl4j]} o=${r[$net-ops]} f=${r[$net-fast]} t=${r[$net-torch]}
-        else d=${c[$net-dl4j]} o=${c[$net-ops]} f=${c[$net-fast]} t=${c[$net-torch]}; fi
-        awk -v n=$net -v b=$batch -v k=$kind -v d="$d" -v o="$o" -v f="$f" -v t="$t" \
-          'BEGIN { printf "| %s (%s samples/s) | %d | %.1f | %.1f | %.1f | %s | %.2fx | %s |\n", n, k, b, d, o, f, (t == "NaN" ? "-" : t), f / o, (t == "NaN" ? "-" : sprintf("%.2fx", f / t)) }'
+        if [[ $kind == wall ]]; then d=${r[$net-dl4j]} o=${r[$net-ops]} f=${r[$net-fast]} s=${r[$net-sync]} t=${r[$net-torch]}
+        else d=${c[$net-dl4j]} o=${c[$net-ops]} f=${c[$net-fast]} s=${c[$net-sync]} t=${c[$net-torch]}; fi
+        awk -v n=$net -v b=$batch -v k=$kind -v d="$d" -v o="$o" -v f="$f" -v s="$s" -v t="$t" \
+          'BEGIN { printf "| %s (%s samples/s) | %d | %.1f | %.1f | %.1f | %.1f | %s | %.2fx | %s | %s |\n", n, k, b, d, o, f, s, (t == "NaN" ? "-" : t), f / o, (t == "NaN" ? "-" : sprintf("%.2fx", f / t)), (t == "NaN" ? "-" : sprintf("%.2fx", s / t)) }'
       done
     done
     echo

@@ -13,6 +13,7 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
+import org.syncbn.bn.BnConversion;
 import org.syncbn.conv.FastConvolutions;
 import org.syncbn.natives.NativeBuild;
 import org.syncbn.worker.NativeThreads;
@@ -30,9 +31,12 @@ import java.util.TreeMap;
  * JVM, {@code threads} native threads. Usage:
  * {@code CnnSpeedBench net=resnet20|fashion-cnn [format=NCHW|NHWC] [mode=Same|Truncate]
  * [dtype=float|double] [bias=false] [ws=ENABLED|NONE] [cache=NONE|HOST|DEVICE] [conv=dl4j|fast]
- * [batch=32] [warmup=5] [steps=30] [repeats=3] [threads=1]}.
+ * [bn=dl4j|sync] [batch=32] [warmup=5] [steps=30] [repeats=3] [threads=1]}.
  * {@code conv=dl4j} is plain DL4J; {@code conv=fast} converts the network with
  * {@link FastConvolutions#apply} (the project's convolution layer, otherwise plain DL4J).
+ * {@code bn=sync} converts DL4J's BatchNormalization layers to the project's
+ * SyncBatchNormalization ({@link BnConversion#toSync}, a local collective: the layer the training
+ * jobs run).
  *
  * <p>Prints the native build in use, the layer implementation classes, and one line per repeat:
  * {@code REPEAT r samples_per_sec=<x> samples_per_cpu_sec=<y>}; the last line, {@code BENCH net=...},
@@ -45,7 +49,7 @@ public final class CnnSpeedBench {
     }
 
     /** The options of one measurement. */
-    public record Options(String net, CnnBenchNets.Settings settings, String conv, int batch, int warmup,
+    public record Options(String net, CnnBenchNets.Settings settings, String conv, String bn, int batch, int warmup,
                           int steps, int repeats, int threads) {
         static Options parse(String[] args) {
             Map<String, String> kv = new TreeMap<>();
@@ -66,6 +70,7 @@ public final class CnnSpeedBench {
                     CacheMode.valueOf(kv.getOrDefault("cache", d.cache().name())),
                     d.seed());
             return new Options(kv.getOrDefault("net", "resnet20"), s, kv.getOrDefault("conv", "dl4j"),
+                    kv.getOrDefault("bn", "dl4j"),
                     Integer.parseInt(kv.getOrDefault("batch", "32")), Integer.parseInt(kv.getOrDefault("warmup", "5")),
                     Integer.parseInt(kv.getOrDefault("steps", "30")), Integer.parseInt(kv.getOrDefault("repeats", "3")),
                     Integer.parseInt(kv.getOrDefault("threads", "1")));
@@ -73,8 +78,8 @@ public final class CnnSpeedBench {
 
         String describe() {
             CnnBenchNets.Settings s = settings;
-            return String.format(Locale.ROOT, "net=%s conv=%s format=%s mode=%s dtype=%s bias=%s ws=%s cache=%s batch=%d threads=%d",
-                    net, conv, s.format(), s.mode(), s.dtype().name().toLowerCase(Locale.ROOT), s.convBias(),
+            return String.format(Locale.ROOT, "net=%s conv=%s bn=%s format=%s mode=%s dtype=%s bias=%s ws=%s cache=%s batch=%d threads=%d",
+                    net, conv, bn, s.format(), s.mode(), s.dtype().name().toLowerCase(Locale.ROOT), s.convBias(),
                     s.workspaces(), s.cache(), batch, threads);
         }
     }
@@ -83,6 +88,9 @@ public final class CnnSpeedBench {
         Options o = Options.parse(args);
         if (!o.conv().equals("dl4j") && !o.conv().equals("fast")) {
             throw new IllegalArgumentException("conv must be dl4j or fast, got " + o.conv());
+        }
+        if (!o.bn().equals("dl4j") && !o.bn().equals("sync")) {
+            throw new IllegalArgumentException("bn must be dl4j or sync, got " + o.bn());
         }
         NativeThreads.apply(o.threads());
         System.out.println("NATIVE " + NativeBuild.current().describe());
@@ -156,6 +164,9 @@ public final class CnnSpeedBench {
             if (o.conv().equals("fast")) {
                 conf = FastConvolutions.apply(conf);
             }
+            if (o.bn().equals("sync")) {
+                conf = BnConversion.toSync(conf, 0);
+            }
             ComputationGraph g = new ComputationGraph(conf);
             g.init();
             return new Trainer() {
@@ -172,6 +183,9 @@ public final class CnnSpeedBench {
             MultiLayerConfiguration conf = CnnBenchNets.fashionCnn(o.settings(), side, classes);
             if (o.conv().equals("fast")) {
                 conf = FastConvolutions.apply(conf);
+            }
+            if (o.bn().equals("sync")) {
+                conf = BnConversion.toSync(conf, 0);
             }
             MultiLayerNetwork n = new MultiLayerNetwork(conf);
             n.init();

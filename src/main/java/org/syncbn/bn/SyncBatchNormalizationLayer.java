@@ -11,16 +11,12 @@ import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.nd4j.common.primitives.Pair;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.api.ops.impl.broadcast.BroadcastAddOp;
-import org.nd4j.linalg.api.ops.impl.broadcast.BroadcastMulOp;
-import org.nd4j.linalg.api.ops.impl.broadcast.BroadcastSubOp;
 import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.linalg.indexing.INDArrayIndex;
-import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.syncbn.collective.Collective;
 import org.syncbn.collective.LocalCollective;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -43,20 +39,29 @@ import java.util.List;
  * {@link SyncBatchNormalization#isPopulationStatistics()} a step updates them once instead, with the
  * unbiased estimate of all its batches ({@link BnStatistics#populationAfter}).
  * Inference mode is DL4J's own code and never communicates.
+ *
+ * <p>The training passes run as fused loops ({@link FusedBnKernels}) over Java copies of x and dy,
+ * which the layer keeps from step to step; x̂ is recomputed from the copy of x in the backward pass.
  */
 public class SyncBatchNormalizationLayer extends BatchNormalization {
     private transient Collective collective = new LocalCollective();
     private transient List<Segment> segments;
     private transient Collective segmentCollective;
+    /** Java arrays kept from step to step: x (until the backward pass), dy, and y or dx on their way out. */
+    private transient FusedBnKernels xCopy;
+    private transient FusedBnKernels gradientCopy;
+    private transient FusedBnKernels outputCopy;
 
     /**
-     * The cached forward values of rows [from, to): one normalisation batch ({@code std.length == 1},
-     * x̂ in the activations' shape), or several ghost batches of equal size normalised together
-     * (x̂ in the block shape [batches, ghost, ...]); per batch k its σ_k and statistics.
+     * The cached forward values of some consecutive rows: one normalisation batch, or several ghost
+     * batches of equal size normalised together; x (a Java copy, from which the backward pass
+     * recomputes x̂), the rows' layout in it, and per (batch k, channel c), index k·C + c, μ and σ;
+     * per batch its statistics.
      */
-    private record Segment(long from, long to, INDArray xHat, double[][] std, List<BnStatistics> stats) {
+    private record Segment(FusedBnKernels x, FusedBnKernels.Block block, double[] mu,
+                           double[] std, List<BnStatistics> stats) {
         int batches() {
-            return std.length;
+            return block.blocks();
         }
     }
 
@@ -111,90 +116,58 @@ public class SyncBatchNormalizationLayer extends BatchNormalization {
         }
         segments = new ArrayList<>();
         segmentCollective = collective;
-        INDArray out;
+        FusedBnKernels xs = FusedBnKernels.copyOf(x, xCopy);
+        FusedBnKernels y = xs.like(outputCopy);
+        xCopy = xs;
+        outputCopy = y;
         if (ghost <= 0 || ghost >= n) {
-            out = forwardSegment(x, 0, n, collective);
+            forward(xs, y, x.shape(), 0, n, 1);
         } else {
-            // the full ghost batches in one pass over a [n/g, g, ...] view (one op per step, not one per
-            // ghost batch: ghost:2 ran 4x slower than local batch by batch), then the remainder
-            out = Nd4j.createUninitialized(dataType, x.shape(), x.ordering());
+            // the full ghost batches in one pass (one kernel call per step, not one per ghost batch:
+            // ghost:2 batch by batch ran 4x slower than local), then the remainder
             long full = n / ghost * ghost;
-            INDArray head = x.get(rows(x, 0, full)).dup('c');
-            out.put(rows(x, 0, full), full == ghost ? forwardSegment(head, 0, full, collective)
-                    : forwardGhostBatches(head, ghost));
+            forward(xs, y, x.shape(), 0, full, (int) (full / ghost));
             if (full < n) {
-                out.put(rows(x, full, n), forwardSegment(x.get(rows(x, full, n)).dup(x.ordering()), full, n, collective));
+                forward(xs, y, x.shape(), full, n, 1);
             }
         }
-        return workspaceMgr.leverageTo(ArrayType.ACTIVATIONS, out);
-    }
-
-    private INDArray forwardSegment(INDArray x, long from, long to, Collective c) {
-        int ch = channelDim(x);
-        int[] reduce = reduceDims(x);
-        int channels = (int) x.size(ch);
-        double localCount = x.length() / (double) channels;
-
-        // M2_k = n_k · biased local variance: one fused, numerically stable reduction
-        BnStatistics local = BnStatistics.ofBatch(localCount, x.mean(reduce).toDoubleVector(),
-                x.var(false, reduce).toDoubleVector());
-        BnStatistics global = StatisticsExchange.forward(c, local);
-
-        double[] var = global.variance();
-        double[] std = new double[channels];
-        double[] invStd = new double[channels];
-        for (int j = 0; j < channels; j++) {
-            std[j] = Math.sqrt(var[j] + layerConf().getEps());
-            invStd[j] = 1.0 / std[j];
-        }
-        // x̂ = (x − μ) · 1/σ, computed in place; y = γ x̂ + β
-        INDArray xHat = broadcast(new BroadcastSubOp(x, vector(global.mean()), like(x), ch));
-        broadcast(new BroadcastMulOp(xHat, vector(invStd), xHat, ch));
-        INDArray y = broadcast(new BroadcastMulOp(xHat, getParam(BatchNormalizationParamInitializer.GAMMA).reshape(channels), like(x), ch));
-        y = broadcast(new BroadcastAddOp(y, getParam(BatchNormalizationParamInitializer.BETA).reshape(channels), y, ch));
-        segments.add(new Segment(from, to, xHat.detach(), new double[][] {std}, List.of(global)));
-        return y;
+        return workspaceMgr.leverageTo(ArrayType.ACTIVATIONS, y.toNd4j(x.shape()));
     }
 
     /**
-     * The ghost batches of g rows each that make up {@code x} ('c' order, rows a multiple of g), each
-     * normalised with its own statistics exactly as {@link #forwardSegment} would, in one pass: x seen
-     * as [B, g, ...], statistics reduced over every dimension but the batch and the channel, and
-     * μ_k, 1/σ_k broadcast over (batch, channel).
+     * Rows [from, to) of x as {@code batches} consecutive normalisation batches of equal size, each
+     * normalised with its own statistics, one all-gather of (n, m, M2) per batch; writes y = γ x̂ + β.
      */
-    private INDArray forwardGhostBatches(INDArray x, int g) {
-        long[] shape = x.shape();
-        int batches = (int) (shape[0] / g);
-        INDArray xb = x.reshape('c', blockShape(shape, batches));
-        int ch = channelDim(x) + 1;
-        int[] reduce = blockReduceDims(xb.rank(), ch);
-        int channels = (int) x.size(channelDim(x));
-        double elements = (double) x.length() / batches / channels;
-        double[] means = flat(xb.mean(reduce));
-        double[] vars = flat(xb.var(false, reduce));
-        double[][] std = new double[batches][channels];
+    private void forward(FusedBnKernels x, FusedBnKernels y, long[] shape, long from, long to, int batches) {
+        FusedBnKernels.Block b = block(shape, from, to, batches);
+        int channels = b.channels();
+        double[] mean = new double[batches * channels];
+        double[] m2 = new double[batches * channels];
+        x.moments(b, mean, m2);
+        double[] gamma = getParam(BatchNormalizationParamInitializer.GAMMA).toDoubleVector();
+        double[] beta = getParam(BatchNormalizationParamInitializer.BETA).toDoubleVector();
         double[] mu = new double[batches * channels];
-        double[] invStd = new double[batches * channels];
+        double[] std = new double[batches * channels];
+        double[] scale = new double[batches * channels];
+        double[] shift = new double[batches * channels];
         List<BnStatistics> stats = new ArrayList<>(batches);
         for (int k = 0; k < batches; k++) {
-            BnStatistics local = BnStatistics.ofBatch(elements,
-                    java.util.Arrays.copyOfRange(means, k * channels, (k + 1) * channels),
-                    java.util.Arrays.copyOfRange(vars, k * channels, (k + 1) * channels));
+            BnStatistics local = new BnStatistics(b.count(),
+                    Arrays.copyOfRange(mean, k * channels, (k + 1) * channels),
+                    Arrays.copyOfRange(m2, k * channels, (k + 1) * channels));
             BnStatistics global = StatisticsExchange.forward(collective, local);
             stats.add(global);
             double[] var = global.variance();
             for (int j = 0; j < channels; j++) {
-                std[k][j] = Math.sqrt(var[j] + layerConf().getEps());
-                mu[k * channels + j] = global.mean()[j];
-                invStd[k * channels + j] = 1.0 / std[k][j];
+                int i = k * channels + j;
+                mu[i] = global.mean()[j];
+                std[i] = Math.sqrt(var[j] + layerConf().getEps());
+                scale[i] = gamma[j] / std[i];
+                shift[i] = beta[j];
             }
         }
-        INDArray xHat = broadcast(new BroadcastSubOp(xb, matrix(mu, batches, channels), like(xb), 0, ch));
-        broadcast(new BroadcastMulOp(xHat, matrix(invStd, batches, channels), xHat, 0, ch));
-        INDArray y = broadcast(new BroadcastMulOp(xHat, getParam(BatchNormalizationParamInitializer.GAMMA).reshape(channels), like(xb), ch));
-        y = broadcast(new BroadcastAddOp(y, getParam(BatchNormalizationParamInitializer.BETA).reshape(channels), y, ch));
-        segments.add(new Segment(0, shape[0], xHat.detach(), std, stats));
-        return y.reshape('c', shape);
+        x.affine(b, mu, scale, shift, y);
+        segments.add(new Segment(x, b, mu, std, stats));
     }
 
     @Override
@@ -204,23 +177,16 @@ public class SyncBatchNormalizationLayer extends BatchNormalization {
             throw new IllegalStateException("backprop without a training-mode forward pass " + layerId());
         }
         INDArray eps = epsilon.castTo(dataType);
-        int ch = channelDim(eps);
-        int channels = (int) eps.size(ch);
-        INDArray gamma = getParam(BatchNormalizationParamInitializer.GAMMA).reshape(channels);
+        int channels = channels();
+        double[] gamma = getParam(BatchNormalizationParamInitializer.GAMMA).toDoubleVector();
         double[] dGamma = new double[channels];
         double[] dBeta = new double[channels];
-        boolean single = segments.size() == 1;
-        Collective c = segmentCollective;
-        INDArray dx = single ? null : Nd4j.createUninitialized(dataType, eps.shape(), eps.ordering());
+        FusedBnKernels dy = FusedBnKernels.copyOf(eps, gradientCopy);
+        FusedBnKernels dx = dy.like(outputCopy);
+        gradientCopy = dy;
+        outputCopy = dx;
         for (Segment s : segments) {
-            INDArray dy = single ? eps : eps.get(rows(eps, s.from, s.to)).dup(eps.ordering());
-            INDArray dxs = s.batches() == 1 ? backwardSegment(s, dy, gamma, dGamma, dBeta, c)
-                    : backwardGhostBatches(s, dy, gamma, dGamma, dBeta, c);
-            if (single) {
-                dx = dxs;
-            } else {
-                dx.put(rows(dx, s.from, s.to), dxs);
-            }
+            backward(s, dy, dx, gamma, dGamma, dBeta, segmentCollective);
         }
 
         Gradient grad = new DefaultGradient();
@@ -232,81 +198,41 @@ public class SyncBatchNormalizationLayer extends BatchNormalization {
         grad.setGradientFor(BatchNormalizationParamInitializer.BETA, dBetaView);
         runningStatsGradient(grad);
         segments = null;
-        return new Pair<>(grad, workspaceMgr.leverageTo(ArrayType.ACTIVATION_GRAD, dx));
+        return new Pair<>(grad, workspaceMgr.leverageTo(ArrayType.ACTIVATION_GRAD, dx.toNd4j(eps.shape())));
     }
 
-    /** One normalisation batch's dx; adds its dγ, dβ terms. */
-    private INDArray backwardSegment(Segment s, INDArray dy, INDArray gamma, double[] dGamma, double[] dBeta,
-                                     Collective c) {
-        int ch = channelDim(dy);
-        int channels = dGamma.length;
-        int[] reduce = reduceDims(dy);
-        double[] s1k = dy.sum(reduce).toDoubleVector();
-        // S2_k = Σ dy·(x − μ) = σ · Σ dy·x̂
-        double[] dyXHat = dy.mul(s.xHat).sum(reduce).toDoubleVector();
-        double[] std = s.std[0];
-        double[] s2k = new double[channels];
-        for (int j = 0; j < channels; j++) {
-            s2k[j] = dyXHat[j] * std[j];
-        }
-        StatisticsExchange.GradientSums total = StatisticsExchange.backward(c, new StatisticsExchange.GradientSums(s1k, s2k));
-
-        // dx = γ/σ · (dy − S1/N − x̂ · S2/(N σ)) = dy·(γ/σ) + x̂·(−γ S2/(N σ²)) + (−γ S1/(N σ))
-        double[] g = gamma.toDoubleVector();
-        double[] scale = new double[channels];
-        double[] xHatCoeff = new double[channels];
-        double[] shift = new double[channels];
-        double n = s.stats.get(0).count();
-        for (int j = 0; j < channels; j++) {
-            scale[j] = g[j] / std[j];
-            xHatCoeff[j] = -scale[j] * total.s2()[j] / (n * std[j]);
-            shift[j] = -scale[j] * total.s1()[j] / n;
-            dGamma[j] += dyXHat[j];
-            dBeta[j] += s1k[j];
-        }
-        INDArray dxs = broadcast(new BroadcastMulOp(s.xHat, vector(xHatCoeff), like(dy), ch));
-        dxs.addi(broadcast(new BroadcastMulOp(dy, vector(scale), like(dy), ch)));
-        broadcast(new BroadcastAddOp(dxs, vector(shift), dxs, ch));
-        return dxs;
-    }
-
-    /** {@link #backwardSegment} for the ghost batches of one {@link #forwardGhostBatches} block, in one pass. */
-    private INDArray backwardGhostBatches(Segment s, INDArray dy, INDArray gamma, double[] dGamma, double[] dBeta,
-                                          Collective c) {
-        long[] shape = dy.shape();
+    /**
+     * One segment's dx, one all-reduce of (S1, S2) per normalisation batch; adds its dγ = S2_k/σ,
+     * dβ = S1_k terms.
+     */
+    private void backward(Segment s, FusedBnKernels dy, FusedBnKernels dx, double[] gamma, double[] dGamma,
+                          double[] dBeta, Collective c) {
         int batches = s.batches();
-        INDArray dyb = dy.dup('c').reshape('c', blockShape(shape, batches));
-        int ch = channelDim(dy) + 1;
-        int[] reduce = blockReduceDims(dyb.rank(), ch);
         int channels = dGamma.length;
-        double[] s1 = flat(dyb.sum(reduce));
-        double[] dyXHat = flat(dyb.mul(s.xHat).sum(reduce));
-        double[] g = gamma.toDoubleVector();
-        double[] scale = new double[batches * channels];
-        double[] xHatCoeff = new double[batches * channels];
+        double[] s1 = new double[batches * channels];
+        double[] s2 = new double[batches * channels];
+        s.x.gradientSums(dy, s.block, s.mu, s1, s2);
+        double[] dyCoeff = new double[batches * channels];
+        double[] xCoeff = new double[batches * channels];
         double[] shift = new double[batches * channels];
         for (int k = 0; k < batches; k++) {
-            double[] std = s.std[k];
-            double[] s1k = java.util.Arrays.copyOfRange(s1, k * channels, (k + 1) * channels);
-            double[] s2k = new double[channels];
-            for (int j = 0; j < channels; j++) {
-                s2k[j] = dyXHat[k * channels + j] * std[j];
-            }
+            double[] s1k = Arrays.copyOfRange(s1, k * channels, (k + 1) * channels);
+            double[] s2k = Arrays.copyOfRange(s2, k * channels, (k + 1) * channels);
             StatisticsExchange.GradientSums total = StatisticsExchange.backward(c, new StatisticsExchange.GradientSums(s1k, s2k));
             double n = s.stats.get(k).count();
+            // dx = γ/σ · (dy − S1/N − x̂ · S2/(N σ)) = dy·(γ/σ) + (x − μ)·(−γ S2/(N σ³)) + (−γ S1/(N σ))
             for (int j = 0; j < channels; j++) {
                 int i = k * channels + j;
-                scale[i] = g[j] / std[j];
-                xHatCoeff[i] = -scale[i] * total.s2()[j] / (n * std[j]);
-                shift[i] = -scale[i] * total.s1()[j] / n;
-                dGamma[j] += dyXHat[i];
+                double std = s.std[i];
+                double scale = gamma[j] / std;
+                dyCoeff[i] = scale;
+                xCoeff[i] = -scale * total.s2()[j] / (n * std * std);
+                shift[i] = -scale * total.s1()[j] / n;
+                dGamma[j] += s2k[j] / std;
                 dBeta[j] += s1k[j];
             }
         }
-        INDArray dxs = broadcast(new BroadcastMulOp(s.xHat, matrix(xHatCoeff, batches, channels), like(dyb), 0, ch));
-        dxs.addi(broadcast(new BroadcastMulOp(dyb, matrix(scale, batches, channels), like(dyb), 0, ch)));
-        broadcast(new BroadcastAddOp(dxs, matrix(shift, batches, channels), dxs, 0, ch));
-        return dxs.reshape('c', shape);
+        s.x.inputGradient(dy, s.block, s.mu, dyCoeff, xCoeff, shift, dx);
     }
 
     /**
@@ -352,61 +278,21 @@ public class SyncBatchNormalizationLayer extends BatchNormalization {
         return x.rank() == 4 && layerConf().getCnn2DFormat() == CNN2DFormat.NHWC ? 3 : 1;
     }
 
-    private int[] reduceDims(INDArray x) {
-        if (x.rank() == 2) {
-            return new int[] {0};
-        }
-        return layerConf().getCnn2DFormat() == CNN2DFormat.NHWC ? new int[] {0, 1, 2} : new int[] {0, 2, 3};
-    }
-
-    /** [batches, rows / batches, ...]: the rows of {@code shape} as equal consecutive batches. */
-    private static long[] blockShape(long[] shape, int batches) {
-        long[] b = new long[shape.length + 1];
-        b[0] = batches;
-        b[1] = shape[0] / batches;
-        System.arraycopy(shape, 1, b, 2, shape.length - 1);
-        return b;
-    }
-
-    /** Every dimension of a block but the batch (0) and the channel. */
-    private static int[] blockReduceDims(int rank, int channel) {
-        int[] dims = new int[rank - 2];
-        int at = 0;
-        for (int d = 1; d < rank; d++) {
-            if (d != channel) {
-                dims[at++] = d;
-            }
-        }
-        return dims;
-    }
-
-    /** A [batches, channels] result, row after row. */
-    private static double[] flat(INDArray m) {
-        return m.dup('c').reshape(m.length()).toDoubleVector();
-    }
-
-    private INDArray matrix(double[] v, int rows, int cols) {
-        return Nd4j.createFromArray(v).castTo(dataType).reshape('c', rows, cols);
-    }
-
-    private static INDArrayIndex[] rows(INDArray x, long from, long to) {
-        INDArrayIndex[] idx = new INDArrayIndex[x.rank()];
-        idx[0] = NDArrayIndex.interval(from, to);
-        for (int i = 1; i < idx.length; i++) {
-            idx[i] = NDArrayIndex.all();
-        }
-        return idx;
+    /**
+     * Rows [from, to) of an activation of {@code shape} as {@code batches} equal blocks: dense and
+     * NCHW [rows][C][H·W], NHWC [rows·H·W][C].
+     */
+    private FusedBnKernels.Block block(long[] shape, long from, long to, int batches) {
+        int channels = channels();
+        long spatial = shape.length == 4 ? shape[1] * shape[2] * shape[3] / channels : 1;
+        long rowLength = channels * spatial;
+        boolean nhwc = shape.length == 4 && layerConf().getCnn2DFormat() == CNN2DFormat.NHWC;
+        long rows = (to - from) / batches;
+        return new FusedBnKernels.Block((int) (from * rowLength), batches, (int) (nhwc ? rows * spatial : rows),
+                channels, (int) (nhwc ? 1 : spatial));
     }
 
     private INDArray vector(double[] v) {
         return Nd4j.createFromArray(v).castTo(dataType);
-    }
-
-    private static INDArray like(INDArray x) {
-        return Nd4j.createUninitialized(x.dataType(), x.shape(), x.ordering());
-    }
-
-    private static INDArray broadcast(org.nd4j.linalg.api.ops.BroadcastOp op) {
-        return Nd4j.getExecutioner().exec(op);
     }
 }
