@@ -365,13 +365,14 @@ cnn-speed)
   # PyTorch side by side in this one run, one native thread per process, float, Adam: ResNet-20 and
   # the fashion-cnn network in one process; then the fashion-cnn job on local[2] (scripts/syncbn
   # train, sync BN) against PyTorch DDP with 2 processes on the same Fashion-MNIST slice. PyTorch
-  # rows only where python3-torch is installed. Optional argument: passes (default 1) of the whole
-  # sequence, one after the other; each cell reports its best pass (the one least disturbed by
-  # other processes on a shared machine).
+  # rows only where python3-torch is installed. Optional arguments: passes (default 1) of the whole
+  # sequence, one after the other, each cell reporting its best pass (the one least disturbed by
+  # other processes on a shared machine); the examples of the job's slice (default 6400: 50 steps,
+  # where the JVM's first-round warm-up weighs; DDP leaves out 3 warm-up steps).
   passes="${1:-1}"
   out="bench/results/${date_tag}-cnn-speed.md"
   data="${SYNCBN_DATA:-/usr/share/datasets/fashion-mnist}"
-  examples=6400
+  examples="${2:-6400}"
   off="-Dsyncbn.conv.onednn=false"
   syncbn_java_cmd org.syncbn.bench.CnnSpeedBench
   have_torch=no

@@ -29,13 +29,14 @@
 #   scripts/bench.sh cluster           the default job on a standalone cluster of this machine
 #                                      (scripts/local-cluster.sh) vs local[W], W = 2 and 4, with the
 #                                      per-round overhead split (broadcast, task setup, launch+collect, merge)
-#   scripts/bench.sh cnn-speed [passes]
+#   scripts/bench.sh cnn-speed [passes] [examples]
 #                                      ResNet-20 and the fashion-cnn network: DL4J, DL4J with the project's
 #                                      fast convolutions on libnd4j's ops and on oneDNN 2.5.2, and PyTorch
 #                                      (when python3-torch is installed) side by side, one thread each
 #                                      (samples/s of wall and of thread CPU time); the fashion-cnn job
 #                                      (fast convolutions) on local[2] vs PyTorch DDP with 2 processes;
-#                                      passes (default 1) of it all, each cell its best pass
+#                                      passes (default 1) of it all, each cell its best pass; examples:
+#                                      the job's slice (default 6400)
 #   scripts/bench.sh hostile [threads]  the default job undisturbed and under attack on every port it listens on
 #                                      (bench/PortAttacker, 4 threads), parameters compared bit for bit;
 #                                      authentication's cost per round; collective.encrypt on/off at W = 2, 4
