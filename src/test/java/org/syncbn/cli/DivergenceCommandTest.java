@@ -2,6 +2,8 @@ package org.syncbn.cli;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.syncbn.store.Checkpoint;
+import org.syncbn.store.LocalFileStore;
 import org.syncbn.testing.Cli;
 import org.syncbn.testing.Snapshots;
 import org.syncbn.testing.TestSpark;
@@ -18,7 +20,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** A learning rate that blows training up (optim.lr = 1e6) as the command line meets it. */
 class DivergenceCommandTest {
-    private static final Pattern DIVERGED = Pattern.compile("error: diverged at round \\d+, step \\d+ \\(train loss"
+    private static final Pattern DIVERGED = Pattern.compile("error: diverged at round (\\d+), step \\d+ \\(train loss"
             + " [^)]+\\): lower optim.lr or check the data");
 
     @TempDir
@@ -28,12 +30,20 @@ class DivergenceCommandTest {
         return Path.of(System.getProperty("syncbn.projectDir", "."), "jobs", name).toString();
     }
 
-    /** The one error line, after train's progress header; no stack trace, no retry warning. */
-    private static void assertDivergedLine(Cli.Result r) {
+    /**
+     * The one error line, last, after train's header and the progress of the rounds that went well; no
+     * stack trace, no retry warning. Returns the round it names (1-based).
+     */
+    private static int assertDivergedLine(Cli.Result r) {
         assertEquals(1, r.code(), r.err());
-        List<String> lines = r.err().lines().filter(l -> !l.startsWith("syncbn train: job ")).toList();
+        List<String> lines = r.err().lines().filter(l -> !l.startsWith("syncbn train: job ")
+                && !l.startsWith("round ") && !l.startsWith("epoch ")).toList();
         assertEquals(1, lines.size(), r.err());
-        assertTrue(DIVERGED.matcher(lines.get(0)).matches(), lines.get(0));
+        java.util.regex.Matcher m = DIVERGED.matcher(lines.get(0));
+        assertTrue(m.matches(), lines.get(0));
+        List<String> all = r.err().lines().toList();
+        assertEquals(lines.get(0), all.get(all.size() - 1), "the error is not the last line");
+        return Integer.parseInt(m.group(1));
     }
 
     @Test
@@ -47,10 +57,14 @@ class DivergenceCommandTest {
                     + "\"", "--set", "data.maxTrainExamples=1024", "--set", "data.maxTestExamples=200",
                     "--set", "optim.updater=" + updater, "--set", "optim.lr=1e6", "--set", "train.stepsPerRound=4",
                     "--set", "train.sync=" + c[1], "--set", "checkpoint.everyRounds=1", "--out", out.toString());
-            assertDivergedLine(r);
-            assertTrue(r.err().contains("round 1, step "), r.err());
+            int round = assertDivergedLine(r);
             assertFalse(Files.exists(out.resolve("model.zip")), updater + ": a NaN model was written");
-            assertFalse(Files.exists(out.resolve("checkpoint.zip")), updater + ": the diverged round was checkpointed");
+            // the checkpoint of the last good round stays (every round is checkpointed here), none of the bad one
+            if (round == 1) {
+                assertFalse(Files.exists(out.resolve("checkpoint.zip")), updater + ": the diverged round was checkpointed");
+            } else {
+                assertEquals(round - 1, Checkpoint.read(new LocalFileStore(out)).nextRound(), updater + " " + c[1]);
+            }
         }
     }
 

@@ -31,7 +31,7 @@ class HostileNetworkTest {
     private static String[] train(Path out) {
         return new String[] {"train", Path.of(System.getProperty("syncbn.projectDir", "."), "jobs/fashion-mlp.conf").toString(),
                 "--set", "data.dir=\"" + TestSpark.fashionMnistDir() + "\"", "--set", "data.maxTrainExamples=8192",
-                "--set", "data.maxTestExamples=500", "--set", "train.epochs=1", "--set", "train.stepsPerRound=8",
+                "--set", "data.maxTestExamples=500", "--set", "train.epochs=1", "--set", "train.stepsPerRound=4",
                 "--set", "train.threadsPerWorker=1", "--out", out.toString()};
     }
 
@@ -70,8 +70,10 @@ class HostileNetworkTest {
                 portsSeen, tallies);
 
         assertArrayEquals(params(calm), params(attacked), "attacks changed the result");
-        // Spark's RPC and block manager ports, the rendezvous, and at least one round's mesh listener
-        assertTrue(portsSeen >= 4, "ports seen: " + portsSeen);
+        // Spark's RPC and block manager ports and the rendezvous, which live for the whole run; a round's mesh
+        // listener lives a few milliseconds, until its mesh is up, and is attacked when the attacker's scan of
+        // /proc catches it (16 rounds here; HostilePeerTest attacks a mesh directly)
+        assertTrue(portsSeen >= 3, "ports seen: " + portsSeen);
         for (Map.Entry<PortAttacker.Kind, PortAttacker.Tally> e : tallies.entrySet()) {
             assertEquals(0, e.getValue().accepted(), e.getKey() + " got in: " + e.getValue());
             assertTrue(e.getValue().refused() > 0, e.getKey() + " was never refused: " + e.getValue());
