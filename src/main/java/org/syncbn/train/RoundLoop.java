@@ -101,7 +101,7 @@ final class RoundLoop {
                         rendezvous == null ? null : rendezvous.address(), roundToken(r) + attempt + ".");
                 try {
                     slots.await();
-                    results = runBarrierStage(shards, roundState, times);
+                    results = runBarrierStage(shards, roundState, times, slots);
                 } catch (Exception e) {   // SparkException, thrown undeclared through Scala
                     if (rendezvous != null) {
                         // tasks of this attempt still waiting to meet would hold their slots until the timeout
@@ -172,16 +172,25 @@ final class RoundLoop {
         double stage;
     }
 
-    private List<WorkerResult> runBarrierStage(JavaRDD<Shard> shards, RoundState roundState, StageTimes times) {
+    private List<WorkerResult> runBarrierStage(JavaRDD<Shard> shards, RoundState roundState, StageTimes times,
+                                               TaskSlots slots) {
         long b0 = System.nanoTime();
         Broadcast<RoundState> broadcast = sc.broadcast(roundState);
         long s0 = System.nanoTime();
         times.broadcast = (s0 - b0) / 1e9;
-        try {
+        // a tag of this attempt's job alone (a tag, not a job group: a caller's own group stays as it is)
+        String tag = "syncbn-round-" + roundState.tokenPrefix().replace(',', '_');
+        sc.sc().addJobTag(tag);
+        try (TaskSlots.Watch watch = slots.watch(() -> {
+            LOG.warn("round {}: fewer task slots than workers for spark.slotWaitSec while its stage ran; cancelling it",
+                    roundState.round() + 1);
+            sc.sc().cancelJobsWithTag(tag);
+        })) {
             List<WorkerResult> results = RoundTask.runStage(shards, config, broadcast);
             times.stage = (System.nanoTime() - s0) / 1e9;
             return results;
         } finally {
+            sc.sc().removeJobTag(tag);
             broadcast.destroy();
         }
     }

@@ -36,6 +36,58 @@ final class TaskSlots {
                 needed, wait, sc.isLocal(), sc.conf().getInt("spark.task.cpus", 1));
     }
 
+    /**
+     * Watches the slots while a round's stage runs. The check before the round cannot see a node lost
+     * between it and the launch, and Spark then neither launches the barrier stage (not all W tasks
+     * fit) nor fails it: the run would wait without end. When the slots stay below W for the wait,
+     * {@code onShortage} runs once, on the watch's own daemon thread (the caller cancels the stage;
+     * its retry then meets {@link #await}). Local masters have a fixed number of slots: nothing to watch.
+     */
+    Watch watch(Runnable onShortage) {
+        return fixed ? () -> { } : new Polling(onShortage);
+    }
+
+    /** A running watch; closing it stops it. */
+    interface Watch extends AutoCloseable {
+        @Override
+        void close();
+    }
+
+    private final class Polling implements Watch {
+        private final Thread thread;
+        private volatile boolean closed;
+
+        Polling(Runnable onShortage) {
+            thread = new Thread(() -> {
+                long shortSince = -1;
+                while (!closed) {
+                    long now = System.nanoTime();
+                    if (available.getAsInt() >= needed) {
+                        shortSince = -1;
+                    } else if (shortSince < 0) {
+                        shortSince = now;
+                    } else if (now - shortSince >= wait.toNanos()) {
+                        onShortage.run();
+                        return;
+                    }
+                    try {
+                        Thread.sleep(POLL_MILLIS);
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                }
+            }, "syncbn-slot-watch");
+            thread.setDaemon(true);
+            thread.start();
+        }
+
+        @Override
+        public void close() {
+            closed = true;
+            thread.interrupt();
+        }
+    }
+
     /** Returns once {@code needed} slots exist; throws {@link ClusterCapacityException} when they do not come. */
     void await() {
         long deadline = System.nanoTime() + wait.toNanos();
