@@ -367,12 +367,13 @@ cnn-speed)
   # train, sync BN) against PyTorch DDP with 2 processes on the same Fashion-MNIST slice. PyTorch
   # rows only where python3-torch is installed. Optional arguments: passes (default 1) of the whole
   # sequence, one after the other, each cell reporting its best pass (the one least disturbed by
-  # other processes on a shared machine); the examples of the job's slice (default 6400: 50 steps,
-  # where the JVM's first-round warm-up weighs; DDP leaves out 3 warm-up steps).
+  # other processes on a shared machine); the examples of the job's slice (default 25600: 200 steps;
+  # DDP leaves out 3 warm-up steps, the job's first round carries the JVM's warm-up, which a slice
+  # of 6400, 50 steps, mostly measures).
   passes="${1:-1}"
   out="bench/results/${date_tag}-cnn-speed.md"
   data="${SYNCBN_DATA:-/usr/share/datasets/fashion-mnist}"
-  examples="${2:-6400}"
+  examples="${2:-25600}"
   off="-Dsyncbn.conv.onednn=false"
   syncbn_java_cmd org.syncbn.bench.CnnSpeedBench
   have_torch=no
@@ -427,7 +428,7 @@ cnn-speed)
   {
     echo "# CNN training speed: DL4J vs PyTorch on this CPU ($date_tag)"
     echo
-    echo "- command: \`scripts/bench.sh cnn-speed $passes\`"
+    echo "- command: \`scripts/bench.sh cnn-speed $passes $examples\`"
     header
     echo "- load average at the start: $load_before; at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
     cat "$work/beside.txt"

@@ -36,7 +36,7 @@
 #                                      (samples/s of wall and of thread CPU time); the fashion-cnn job
 #                                      (fast convolutions) on local[2] vs PyTorch DDP with 2 processes;
 #                                      passes (default 1) of it all, each cell its best pass; examples:
-#                                      the job's slice (default 6400)
+#                                      the job's slice (default 25600)
 #   scripts/bench.sh hostile [threads]  the default job undisturbed and under attack on every port it listens on
 #                                      (bench/PortAttacker, 4 threads), parameters compared bit for bit;
 #                                      authentication's cost per round; collective.encrypt on/off at W = 2, 4
