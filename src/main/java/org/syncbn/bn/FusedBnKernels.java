@@ -5,6 +5,7 @@ import org.bytedeco.javacpp.FloatPointer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.syncbn.natives.DenseLayout;
 
 /**
  * A dense c-order copy of an activation or gradient array in a Java array, and the fused per-channel
@@ -51,7 +52,7 @@ abstract sealed class FusedBnKernels permits FusedBnKernels.Floats, FusedBnKerne
         if (a.length() > Integer.MAX_VALUE) {
             throw new IllegalArgumentException("BN input of " + a.length() + " elements exceeds a Java array");
         }
-        INDArray plain = isDenseC(a) ? a : a.dup('c');
+        INDArray plain = DenseLayout.isDenseC(a) ? a : a.dup('c');
         int n = (int) a.length();
         // a view's buffer starts at the view's offset (see conv/PlainArrays): one bulk copy
         return switch (a.dataType()) {
@@ -67,20 +68,6 @@ abstract sealed class FusedBnKernels permits FusedBnKernels.Floats, FusedBnKerne
             }
             default -> throw new IllegalArgumentException("fused BN kernels take float or double, got " + a.dataType());
         };
-    }
-
-    /** Whether the elements of {@code a} lie in c order from its first one on. */
-    private static boolean isDenseC(INDArray a) {
-        long[] shape = a.shape();
-        long[] stride = a.stride();
-        long expected = 1;
-        for (int i = shape.length - 1; i >= 0; i--) {
-            if (shape[i] != 1 && stride[i] != expected) {
-                return false;
-            }
-            expected *= shape[i];
-        }
-        return true;
     }
 
     /**

@@ -3,6 +3,7 @@ package org.syncbn.conv;
 import org.bytedeco.javacpp.Pointer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.syncbn.natives.DenseLayout;
 
 /**
  * The address of an ND4J float array, handed to native code without a copy when its elements
@@ -16,19 +17,7 @@ final class PlainArrays {
 
     /** Whether {@code a} is float and dense in c order: stride[i] = ∏_{j>i} shape[j] for every dimension longer than 1. */
     static boolean isPlain(INDArray a) {
-        if (a.dataType() != DataType.FLOAT) {
-            return false;
-        }
-        long[] shape = a.shape();
-        long[] stride = a.stride();
-        long expected = 1;
-        for (int i = shape.length - 1; i >= 0; i--) {
-            if (shape[i] != 1 && stride[i] != expected) {
-                return false;
-            }
-            expected *= shape[i];
-        }
-        return true;
+        return a.dataType() == DataType.FLOAT && DenseLayout.isDenseC(a);
     }
 
     /** {@code a} itself when it is plain, else a dense c-order float copy. */
