@@ -68,6 +68,10 @@ class BitwiseStabilityTest {
         c.put("cnn-local-double", List.of("model.type=cnn", "model.convChannels=[4]", "model.convKernel=5",
                 "model.hidden=[8]", "bn.mode=local", "train.workers=2", "data.maxTrainExamples=192",
                 "train.batchPerWorker=16", "dtype=double", "optim.updater=sgd", "optim.lr=0.05"));
+        c.put("mlp-gradients-uneven-adam", List.of("train.sync=gradients", "bn.mode=sync", "train.workers=3",
+                "data.maxTrainExamples=700", "optim.updater=adam"));
+        c.put("mlp-gradients-double-nesterovs", List.of("train.sync=gradients", "bn.mode=sync", "train.workers=2",
+                "dtype=double", "optim.updater=nesterovs", "optim.lr=0.01"));
         return c;
     }
 
