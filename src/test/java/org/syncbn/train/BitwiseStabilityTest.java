@@ -38,7 +38,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * learning-rate rules and the Spark ML stage are compared with SHA-256 digests recorded by the code
  * of commit 4f67c91 (before the training core was rewired), except the float CNN's (cnn-sync),
  * recorded again when its convolutions moved to oneDNN 2.5.2 (another summation order in float;
- * oneDNN's kernels follow the CPU's instruction set, AVX-512 on the machine that recorded it). A
+ * oneDNN's kernels follow the CPU's instruction set, AVX-512 on the machine that recorded it), and the
+ * two train.sync = gradients runs, recorded by d783385 before the gradient copy went native. A
  * refactoring that changes one bit of any result fails here. Native threads are pinned
  * (train.threadsPerWorker = 1) so the digests do not depend on the core count.
  *
