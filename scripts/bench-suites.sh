@@ -260,6 +260,48 @@ allreduce)
   } > "$out"
   cat "$out"
   ;;
+crypto-warmup)
+  # The first all-reduces of a fresh JVM with the CompileCommand of conf/spark-defaults.conf (the
+  # AES-GCM classes compiled at 1/100 of the thresholds) and without it, fresh JVMs taking turns.
+  reps="${1:-3}"
+  out="bench/results/${date_tag}-crypto-warmup.md"
+  syncbn_java_cmd org.syncbn.bench.AllReduceWarmupBench
+  without=()
+  for a in "${SYNCBN_JAVA[@]}"; do [[ $a == -XX:CompileCommand=* ]] || without+=("$a"); done
+  declare -A ms=() total=()
+  for rep in $(seq "$reps"); do
+    for mode in with without; do
+      if [[ $mode == with ]]; then cmd=("${SYNCBN_JAVA[@]}"); else cmd=("${without[@]}"); fi
+      res=$("${cmd[@]}" 2>/dev/null)
+      while read -r _ b first last t; do ms[$mode,$b]+="$t "; done < <(grep '^BLOCK' <<< "$res")
+      total[$mode]+="$(awk '/^TOTAL/ { print $2 }' <<< "$res") "
+    done
+  done
+  median() { tr ' ' '\n' | grep . | sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+  {
+    echo "# The first all-reduces of a fresh JVM: AES-GCM before and after the JIT ($date_tag)"
+    echo
+    echo "- command: \`scripts/bench.sh crypto-warmup $reps\` (org.syncbn.bench.AllReduceWarmupBench, defaults)"
+    header
+    beside
+    echo "- W = 2 members (threads of one JVM, loopback mesh, frames encrypted: the job default), allReduceSum of"
+    echo "  235,531 floats (the MLP's gradient, 942 KB) 300 times in blocks of 25; ms per sum of each block, the median of"
+    echo "  $reps fresh JVMs per setting, the two settings taking turns"
+    echo "- with: the options of conf/spark-defaults.conf, including"
+    echo "  \`-XX:CompileCommand=CompileThresholdScaling,com.sun.crypto.provider.*::*,0.01\`; without: the same less the CompileCommand"
+    echo
+    echo "| operations | without: ms per sum | with: ms per sum | without / with |"
+    echo "|---|---|---|---|"
+    for b in $(seq 0 11); do
+      a=$(echo "${ms[without,$b]}" | median); c=$(echo "${ms[with,$b]}" | median)
+      awk -v b="$b" -v a="$a" -v c="$c" 'BEGIN { printf "| %d-%d | %.2f | %.2f | %.1fx |\n", b * 25 + 1, (b + 1) * 25, a, c, a / c }'
+    done
+    a=$(echo "${total[without]}" | median); c=$(echo "${total[with]}" | median)
+    echo
+    echo "Whole JVM run (mesh setup + 300 sums), median ms: without $a, with $c."
+  } > "$out"
+  cat "$out"
+  ;;
 security)
   out="bench/results/${date_tag}-collective-security.md"
   syncbn_java_cmd org.syncbn.bench.CollectiveSecurityBench

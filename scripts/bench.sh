@@ -21,6 +21,9 @@
 #   scripts/bench.sh allreduce [maxMB] [minSecondsPerCell] [W,W,...]
 #                                      all-reduce bandwidth 64 KB .. 64 MB, W = 2, 4, 8, against the
 #                                      ring model 2(W-1)/W n / B with B one loopback stream, this run
+#   scripts/bench.sh crypto-warmup [reps]
+#                                      the first 300 gradient-sized all-reduces of a fresh JVM, with and
+#                                      without the AES-GCM CompileCommand of conf/spark-defaults.conf
 #   scripts/bench.sh security [iterations]
 #                                      per-frame MAC / encryption cost, handshake cost per task and
 #                                      round, mesh connect, BN all-reduce authenticated vs encrypted
@@ -45,7 +48,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$SYNCBN_ROOT"
 suite=throughput
 case "${1:-}" in
-  throughput|sync-overhead|sync-modes|cost-model|driver-bytes|resnet|collective|allreduce|security|accuracy|cluster|cnn-speed|hostile) suite="$1"; shift ;;
+  throughput|sync-overhead|sync-modes|cost-model|driver-bytes|resnet|collective|allreduce|crypto-warmup|security|accuracy|cluster|cnn-speed|hostile) suite="$1"; shift ;;
 esac
 if [[ "$suite" != throughput ]]; then
   exec bash "$SYNCBN_ROOT/scripts/bench-suites.sh" "$suite" "$@"
