@@ -25,7 +25,7 @@ import java.util.Locale;
  *   <li>small collective (BN statistics, full mesh: a frame of s bytes to each peer):
  *       t = α + (W − 1)(o + s·max(c, 1/B));</li>
  *   <li>large all-reduce of n bytes (direct reduce-scatter + all-gather, pieces of n/W in chunks of
- *       256 KiB, k = ⌈n / (W·256 KiB)⌉ messages per peer per phase, pipelined so CPU and link overlap):
+ *       64 KiB (the mesh's chunk), k = ⌈n / (W·64 KiB)⌉ messages per peer per phase, pipelined so CPU and link overlap):
  *       t = 2α + 2(W − 1)k·o + 2(W − 1)/W · n · max(c, 1/B);</li>
  *   <li>a step under train.sync = gradients: compute + Σ over BN layers of one small all-gather
  *       (8(2C + 1) bytes) and one small all-reduce (16C bytes) + one large all-reduce of the 4P bytes of
@@ -39,7 +39,7 @@ import java.util.Locale;
  * cells (the encrypted column) and the BN all-reduce latency cells.
  */
 public final class SyncCostModel {
-    private static final double CHUNK = 256 * 1024;
+    private static final double CHUNK = 64 * 1024;   // TcpMesh.Tuning.DEFAULT.chunkBytes
 
     private SyncCostModel() {
     }

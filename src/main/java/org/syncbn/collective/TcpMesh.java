@@ -46,7 +46,7 @@ final class TcpMesh {
      * speed only, never results. Tests shrink them to reach every split with small arrays.
      */
     record Tuning(int largeBytes, int chunkBytes) {
-        static final Tuning DEFAULT = new Tuning(64 * 1024, 256 * 1024);
+        static final Tuning DEFAULT = new Tuning(64 * 1024, 64 * 1024);
 
         Tuning {
             if (largeBytes < 0 || chunkBytes < Double.BYTES || chunkBytes > Limits.MAX_FRAME_BODY) {
