@@ -254,7 +254,7 @@ allreduce)
     echo "- W members are threads of one JVM, full mesh on 127.0.0.1; allReduceSum(float[]) of the buffer, large"
     echo "  path (pipelined direct reduce-scatter + all-gather, 64 KB chunks); median of 5 timed batches after warm-up"
     echo "- model = 2(W-1)/W * n / B, B = one loopback TCP stream (writer + reader thread) measured in this run;"
-    echo "  aggregate copy / B = bytes all members moved per second (2(W-1) n / t) over B"
+    echo "  aggregate copy / B = bytes all members moved per second (2(W-1) n / t) over B; then the same on an emulated link"
     echo
     "${SYNCBN_JAVA[@]}" "$@" 2>/dev/null
   } > "$out"

@@ -18,9 +18,10 @@
 #                                      ResNet-20 (jobs/fashion-resnet.conf): sync vs local on local[2], one JVM,
 #                                      accuracy after a fixed number of epochs with sync BN on 4 x 16
 #   scripts/bench.sh collective        TCP all-reduce latency for 2, 4, 8 workers and BN payloads
-#   scripts/bench.sh allreduce [maxMB] [minSecondsPerCell] [W,W,...]
+#   scripts/bench.sh allreduce [maxMB] [minSecondsPerCell] [W,W,...] [MB/s,MB/s,...]
 #                                      all-reduce bandwidth 64 KB .. 64 MB, W = 2, 4, 8, against the
-#                                      ring model 2(W-1)/W n / B with B one loopback stream, this run
+#                                      ring model 2(W-1)/W n / B with B one loopback stream, this run;
+#                                      then on emulated links of 50 and 200 MB/s per member (SendPacer)
 #   scripts/bench.sh crypto-warmup [reps]
 #                                      the first 300 gradient-sized all-reduces of a fresh JVM, with and
 #                                      without the AES-GCM CompileCommand of conf/spark-defaults.conf

@@ -2,6 +2,7 @@ package org.syncbn.bench;
 
 import org.syncbn.collective.CollectiveSecurity;
 import org.syncbn.collective.JobSecret;
+import org.syncbn.collective.SendPacer;
 import org.syncbn.collective.TcpCollective;
 
 import java.io.IOException;
@@ -24,10 +25,14 @@ import java.util.concurrent.Future;
  * All-reduce bandwidth of {@link TcpCollective#allReduceSum(float[])} on loopback, W members as
  * threads of this JVM, against the bandwidth-optimal model {@code 2(W-1)/W · n / B}, with B the
  * throughput of one TCP stream on loopback (one writer thread, one reader thread) measured in the
- * same run: at the start, right before each W's cells (the model of those cells), and at the end. Frames authenticated (the default) and encrypted, side by side.
+ * same run: at the start, right before each W's cells (the model of those cells), and at the end.
+ * Frames encrypted (the job default) and only authenticated, side by side. Then the same on an
+ * emulated link: every member's sends paced to R bytes/s ({@link SendPacer}, all its connections
+ * together), B one stream through such a link, so the machine's CPUs are no longer the limit and
+ * the figure is the algorithm's (pipelining, overlap of the two phases, per-chunk latency).
  * Prints markdown.
  *
- * <p>Args: [maxMegabytes=64] [minSecondsPerCell=1.0] [workers=2,4,8].
+ * <p>Args: [maxMegabytes=64] [minSecondsPerCell=1.0] [workers=2,4,8] [pacedMegabytesPerSecond=50,200].
  */
 public final class AllReduceBandwidthBench {
     private static final Duration TIMEOUT = Duration.ofSeconds(120);
@@ -40,42 +45,79 @@ public final class AllReduceBandwidthBench {
         double minSeconds = args.length > 1 ? Double.parseDouble(args[1]) : 1.0;
         int[] workers = args.length > 2 ? Arrays.stream(args[2].split(",")).mapToInt(Integer::parseInt).toArray()
                 : new int[] {2, 4, 8};
+        double[] pacedRates = Arrays.stream((args.length > 3 ? args[3] : "50,200").split(","))
+                .mapToDouble(r -> Double.parseDouble(r) * 1e6).toArray();
         double before = loopbackStreamBytesPerSecond();
         System.out.printf(Locale.ROOT, "Single-stream loopback copy B = %.2f GB/s (before), %d cores%n%n", before / 1e9,
                 Runtime.getRuntime().availableProcessors());
-        System.out.println("| W | B GB/s | buffer | authenticated ms | GB/s (n/t) | model ms | % of model | aggregate copy / B"
-                + " | encrypted ms | encrypted / authenticated |");
+        System.out.println("| W | B GB/s | buffer | encrypted ms | GB/s (n/t) | model ms | % of model | aggregate copy / B"
+                + " | authenticated ms | authenticated / encrypted |");
         System.out.println("|---|---|---|---|---|---|---|---|---|---|");
         for (int w : workers) {
             JobSecret secret = JobSecret.random();
-            List<TcpCollective> mac = LoopbackMesh.create(w, TIMEOUT, new CollectiveSecurity(secret, false));
             List<TcpCollective> enc = LoopbackMesh.create(w, TIMEOUT, new CollectiveSecurity(secret, true));
+            List<TcpCollective> mac = LoopbackMesh.create(w, TIMEOUT, new CollectiveSecurity(secret, false));
             try {
                 // the JIT compiles GHASH and the copy loops to their intrinsics only after a while:
                 // interpreted, AES-GCM runs at ~100 MB/s, so measure warm code only
-                warmUp(mac, minSeconds * 2);
                 warmUp(enc, minSeconds * 2);
+                warmUp(mac, minSeconds * 2);
                 // B again right before this W's cells: on a shared machine the load drifts within a run
                 double b = loopbackStreamBytesPerSecond();
                 for (long bytes = 64 << 10; bytes <= (long) maxMb << 20; bytes *= 4) {
                     int n = (int) (bytes / Float.BYTES);
-                    double tMac = secondsPerSum(mac, n, minSeconds);
                     double tEnc = secondsPerSum(enc, n, minSeconds);
+                    double tMac = secondsPerSum(mac, n, minSeconds);
                     double model = 2.0 * (w - 1) / w * bytes / b;
                     // every member moves 2(W-1)/W · n through the kernel: all of them together, against one stream
-                    double aggregate = 2.0 * (w - 1) * bytes / tMac / b;
+                    double aggregate = 2.0 * (w - 1) * bytes / tEnc / b;
                     System.out.printf(Locale.ROOT, "| %d | %.2f | %s | %.2f | %.2f | %.2f | %.0f%% | %.2f | %.2f | %.2f |%n", w,
-                            b / 1e9, human(bytes), tMac * 1e3, bytes / tMac / 1e9, model * 1e3, 100 * model / tMac, aggregate,
-                            tEnc * 1e3, tEnc / tMac);
+                            b / 1e9, human(bytes), tEnc * 1e3, bytes / tEnc / 1e9, model * 1e3, 100 * model / tEnc, aggregate,
+                            tMac * 1e3, tMac / tEnc);
                 }
             } finally {
-                mac.forEach(TcpCollective::close);
                 enc.forEach(TcpCollective::close);
+                mac.forEach(TcpCollective::close);
             }
         }
         double after = loopbackStreamBytesPerSecond();
         System.out.printf(Locale.ROOT, "%nSingle-stream loopback copy B = %.2f GB/s (after); each W's model uses the B"
                 + " measured right before its cells.%n", after / 1e9);
+        for (double rate : pacedRates) {
+            paced(workers, Math.min(maxMb, 16), minSeconds, (long) rate);
+        }
+    }
+
+    /** The same cells on an emulated link of {@code rate} bytes/s per member (1 MB up to {@code maxMb}). */
+    private static void paced(int[] workers, int maxMb, double minSeconds, long rate) throws Exception {
+        double b = pacedStreamBytesPerSecond(rate, 64L << 20);
+        System.out.printf(Locale.ROOT, "%n## On an emulated link of %.0f MB/s per member%n%n"
+                + "Every member's sends paced to %.0f MB/s over all its connections together (SendPacer: a frame occupies"
+                + " the link for its bytes / rate after the frames before it); B = one stream through such a link ="
+                + " %.1f MB/s; frames encrypted.%n%n", rate / 1e6, rate / 1e6, b / 1e6);
+        System.out.println("| W | buffer | ms | model ms | % of model |");
+        System.out.println("|---|---|---|---|---|");
+        for (int w : workers) {
+            CollectiveSecurity security = new CollectiveSecurity(JobSecret.random(), true);
+            List<TcpCollective> members = LoopbackMesh.connect(LoopbackMesh.bind(w), (rank, addresses, listening) ->
+                    TcpCollective.connectPaced(rank, addresses, listening, TIMEOUT, security, rate));
+            try {
+                for (long bytes = 1 << 20; bytes <= (long) maxMb << 20; bytes *= 4) {
+                    double t = secondsPerSum(members, (int) (bytes / Float.BYTES), minSeconds);
+                    double model = 2.0 * (w - 1) / w * bytes / b;
+                    System.out.printf(Locale.ROOT, "| %d | %s | %.1f | %.1f | %.0f%% |%n", w, human(bytes), t * 1e3,
+                            model * 1e3, 100 * model / t);
+                }
+            } finally {
+                members.forEach(TcpCollective::close);
+            }
+        }
+    }
+
+    /** One loopback stream whose writer is paced as a member's sends are: 1 MB writes, {@code total} bytes. */
+    private static double pacedStreamBytesPerSecond(long rate, long total) throws Exception {
+        SendPacer link = new SendPacer(rate);
+        return streamOnce(total, buf -> link.take(buf.length));
     }
 
     private static String human(long bytes) {
@@ -142,13 +184,17 @@ public final class AllReduceBandwidthBench {
     static double loopbackStreamBytesPerSecond() throws Exception {
         double[] rates = new double[3];
         for (int k = 0; k < rates.length; k++) {
-            rates[k] = streamOnce(512L << 20);
+            rates[k] = streamOnce(512L << 20, buf -> { });
         }
         Arrays.sort(rates);
         return rates[1];
     }
 
-    private static double streamOnce(long total) throws Exception {
+    private interface BeforeWrite {
+        void accept(byte[] buf) throws IOException;
+    }
+
+    private static double streamOnce(long total, BeforeWrite beforeWrite) throws Exception {
         try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             Thread writer = new Thread(() -> {
                 try (Socket s = new Socket(InetAddress.getLoopbackAddress(), server.getLocalPort())) {
@@ -156,6 +202,7 @@ public final class AllReduceBandwidthBench {
                     OutputStream out = s.getOutputStream();
                     byte[] buf = new byte[1 << 20];
                     for (long sent = 0; sent < total; sent += buf.length) {
+                        beforeWrite.accept(buf);
                         out.write(buf);
                     }
                 } catch (IOException e) {

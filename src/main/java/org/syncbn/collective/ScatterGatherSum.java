@@ -112,10 +112,10 @@ final class ScatterGatherSum {
 
     /** Contribution to q's segment, then this member's reduced segment as it is published. */
     private void send(int q) throws java.io.IOException {
-        PeerConnection c = mesh.peer(call.offset() + q);
+        int p = call.offset() + q;
         for (int k = 0; k < chunks(q); k++) {
             boolean end = k == chunks(q) - 1;
-            c.send(mesh.header(call, n, chunkStart(q, k), chunkCount(q, k), end ? Frames.PART_END : 0), type, local,
+            mesh.send(p, mesh.header(call, n, chunkStart(q, k), chunkCount(q, k), end ? Frames.PART_END : 0), type, local,
                     chunkStart(q, k));
         }
         for (int k = 0; k < chunks(me); k++) {
@@ -123,7 +123,7 @@ final class ScatterGatherSum {
                 return;   // abandoned (lengths differ) or failing: the caller reports it
             }
             boolean end = k == chunks(me) - 1;
-            c.send(mesh.header(call, n, chunkStart(me, k), chunkCount(me, k), end ? Frames.LAST : 0), type, result,
+            mesh.send(p, mesh.header(call, n, chunkStart(me, k), chunkCount(me, k), end ? Frames.LAST : 0), type, result,
                     chunkStart(me, k));
         }
     }

@@ -55,6 +55,19 @@ public final class TcpCollective implements Collective {
                 RefusalLog.toSlf4j("collective rank " + rank));
     }
 
+    /**
+     * {@link #connect} with this member's sends paced to {@code sendBytesPerSecond} over all its
+     * connections together ({@link SendPacer}): benchmarks emulate a network link slower than the
+     * CPUs on loopback with it. Jobs never pace.
+     */
+    public static TcpCollective connectPaced(int rank, List<InetSocketAddress> peers, ServerSocketChannel listening,
+                                             Duration timeout, CollectiveSecurity security, long sendBytesPerSecond) {
+        TcpMesh.Tuning d = TcpMesh.Tuning.DEFAULT;
+        return connect(rank, peers, listening, timeout, security,
+                new TcpMesh.Tuning(d.largeBytes(), d.chunkBytes(), sendBytesPerSecond),
+                RefusalLog.toSlf4j("collective rank " + rank));
+    }
+
     static TcpCollective connect(int rank, List<InetSocketAddress> peers, ServerSocketChannel listening, Duration timeout,
                                  CollectiveSecurity security, TcpMesh.Tuning tuning, RefusalLog log) {
         return MeshConnector.connect(rank, List.copyOf(peers), listening, timeout, security, tuning, log)

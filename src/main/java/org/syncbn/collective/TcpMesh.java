@@ -42,16 +42,22 @@ final class TcpMesh {
     static final int EAGER_FRAME_BYTES = 16 * 1024;
 
     /**
-     * Where sums switch to the scatter-gather path and the chunk size of messages; both change
-     * speed only, never results. Tests shrink them to reach every split with small arrays.
+     * Where sums switch to the scatter-gather path, the chunk size of messages, and this member's
+     * send rate (0: as fast as the connections go; benchmarks pace it to emulate a slower network,
+     * {@link SendPacer}); all change speed only, never results. Tests shrink the first two to reach
+     * every split with small arrays.
      */
-    record Tuning(int largeBytes, int chunkBytes) {
-        static final Tuning DEFAULT = new Tuning(64 * 1024, 64 * 1024);
+    record Tuning(int largeBytes, int chunkBytes, long sendBytesPerSecond) {
+        static final Tuning DEFAULT = new Tuning(64 * 1024, 64 * 1024, 0);
 
         Tuning {
-            if (largeBytes < 0 || chunkBytes < Double.BYTES || chunkBytes > Limits.MAX_FRAME_BODY) {
-                throw new IllegalArgumentException("bad tuning " + largeBytes + ", " + chunkBytes);
+            if (largeBytes < 0 || chunkBytes < Double.BYTES || chunkBytes > Limits.MAX_FRAME_BODY || sendBytesPerSecond < 0) {
+                throw new IllegalArgumentException("bad tuning " + largeBytes + ", " + chunkBytes + ", " + sendBytesPerSecond);
             }
+        }
+
+        Tuning(int largeBytes, int chunkBytes) {
+            this(largeBytes, chunkBytes, 0);
         }
 
         int chunkElements(ElementType type) {
@@ -65,6 +71,7 @@ final class TcpMesh {
     private final Duration timeout;
     private final long timeoutNanos;
     private final PeerConnection[] peers;   // null at this member's own rank
+    private final SendPacer pacer;          // this member's link, shared by its sender threads
     private final AtomicBoolean busy = new AtomicBoolean();
     private final ConcurrentHashMap<Integer, TcpCollective> views = new ConcurrentHashMap<>();
     private volatile boolean closed;
@@ -78,6 +85,13 @@ final class TcpMesh {
         this.timeout = timeout;
         this.timeoutNanos = timeout.toNanos();
         this.tuning = tuning;
+        this.pacer = new SendPacer(tuning.sendBytesPerSecond());
+    }
+
+    /** Sends {@code h.count()} elements of {@code src} from {@code from} to rank {@code p}, at this member's link rate. */
+    void send(int p, Frames.Header h, ElementType type, Object src, int from) throws IOException {
+        pacer.take(Frames.HEADER_BYTES + (long) h.count() * type.bytes + Frames.TAG_BYTES);
+        peers[p].send(h, type, src, from);
     }
 
     /** The one view of ranks [offset, offset + groupSize), so its sequence numbers continue. */
@@ -224,7 +238,7 @@ final class TcpMesh {
         do {
             int count = Math.min(chunk, n - from);
             boolean last = from + count == n;
-            peers[p].send(header(call, n, from, count, last ? Frames.PART_END | Frames.LAST : 0), type, local, from);
+            send(p, header(call, n, from, count, last ? Frames.PART_END | Frames.LAST : 0), type, local, from);
             from += count;
         } while (from < n);
     }

@@ -1,0 +1,43 @@
+package org.syncbn.collective;
+
+import java.io.InterruptedIOException;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * One member's outgoing link of a given rate, shared by all its connections: a frame of b bytes
+ * occupies the link for b / rate after the frames before it, and its sender waits until the frame
+ * would have left the link before writing it. Benchmarks emulate, on loopback, a network slower
+ * than the machine's CPUs with it (bench/AllReduceBandwidthBench); a rate of 0 is no link limit.
+ * Safe for the member's concurrent sender threads.
+ */
+public final class SendPacer {
+    private final double nanosPerByte;
+    private long busyUntil;   // guarded by this: when the link is free again (System.nanoTime)
+
+    /** @param bytesPerSecond the link's rate; 0 for none */
+    public SendPacer(long bytesPerSecond) {
+        if (bytesPerSecond < 0) {
+            throw new IllegalArgumentException("send rate " + bytesPerSecond + " bytes/s: expected >= 0");
+        }
+        this.nanosPerByte = bytesPerSecond == 0 ? 0 : 1e9 / bytesPerSecond;
+    }
+
+    /** Waits until {@code bytes} queued behind everything taken before would have been sent; at once without a limit. */
+    public void take(long bytes) throws InterruptedIOException {
+        if (nanosPerByte == 0) {
+            return;
+        }
+        long until;
+        synchronized (this) {
+            busyUntil = Math.max(busyUntil, System.nanoTime()) + (long) (bytes * nanosPerByte);
+            until = busyUntil;
+        }
+        for (long left; (left = until - System.nanoTime()) > 0; ) {
+            LockSupport.parkNanos(left);
+            if (Thread.interrupted()) {
+                Thread.currentThread().interrupt();
+                throw new InterruptedIOException("interrupted while pacing a send");
+            }
+        }
+    }
+}
