@@ -127,10 +127,10 @@ public final class SyncCostModel {
     /** The all-reduce bandwidth cells of an allreduce result file: W, buffer, encrypted ms. */
     static List<Point> bandwidthPoints(Path file) throws IOException {
         List<Point> out = new ArrayList<>();
-        for (String[] f : tableRows(file, "| W | B GB/s | buffer | authenticated ms")) {
+        for (String[] f : tableRows(file, "| W | B GB/s | buffer | encrypted ms")) {
             String[] size = f[3].split(" ");
             double bytes = Double.parseDouble(size[0]) * (size[1].equals("MB") ? 1 << 20 : 1 << 10);
-            out.add(new Point(Integer.parseInt(f[1]), bytes, bytes >= 64 * 1024, Double.parseDouble(f[9]) / 1e3));
+            out.add(new Point(Integer.parseInt(f[1]), bytes, bytes >= 64 * 1024, Double.parseDouble(f[4]) / 1e3));
         }
         return out;
     }
