@@ -12,7 +12,7 @@ trap 'rm -rf "$work"' EXIT
 
 header() {
   echo "- machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(uname -m), $(java -version 2>&1 | head -1)"
-  echo "- commit: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$([[ -n "$(git status --porcelain --untracked-files=no 2>/dev/null)" ]] && echo " (with uncommitted changes)")"
+  echo "- commit: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$([[ -n "$(git status --porcelain --untracked-files=no -- . ":!bench/results" 2>/dev/null)" ]] && echo " (with uncommitted changes)")"
   echo "- date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
 }
 
@@ -116,15 +116,17 @@ sync-modes)
   # train.sync = gradients vs parameters at the same K, and parameters at K = 1 (before gradients, the
   # only exact setting), for the MLP and the ResNet job on local[2]; the three run in turn, twice,
   # so drift of the shared machine hits all three alike; the table gives each one's median.
-  reps="${1:-2}"
+  # The MLP runs a whole epoch by default: on a 100-step slice half the time was a fresh JVM's
+  # warm-up (the JIT reaching AES-GCM's intrinsics: bench/results/2026-12-01-crypto-warmup.md).
+  reps="${1:-2}"; mlp_n="${2:-60000}"
   out="bench/results/${date_tag}-sync-modes.md"
   {
     echo "# Samples/s of train.sync = gradients vs parameters on local[2] ($date_tag)"
     echo
-    echo "- command: \`scripts/bench.sh sync-modes $reps\`"
+    echo "- command: \`scripts/bench.sh sync-modes $reps $mlp_n\`"
     header
     beside
-    echo "- MLP: jobs/fashion-mlp.conf (2 x 64, sync BN, Adam), 12,800 examples = 100 steps; ResNet: jobs/fashion-resnet.conf"
+    echo "- MLP: jobs/fashion-mlp.conf (2 x 64, sync BN, Adam), $mlp_n examples = $(( (mlp_n + 127) / 128 )) steps; ResNet: jobs/fashion-resnet.conf"
     echo "  (ResNet-20, 2 x 32, sync BN, Adam), 1,920 examples = 30 steps; one epoch each, evaluation on 500 test examples"
     echo "- samples/s counts training rounds only (not evaluation); 'steps only' leaves out the round overhead"
     echo "  (stage launch, state transfer, merge); each figure the median of $reps runs, the three settings interleaved"
@@ -134,7 +136,7 @@ sync-modes)
   } > "$out"
   ratios=""
   for model in mlp resnet; do
-    if [[ $model == mlp ]]; then n=12800; else n=1920; fi
+    if [[ $model == mlp ]]; then n=$mlp_n; else n=1920; fi
     declare -A runs=() stepsonly=()
     for rep in $(seq "$reps"); do
       for setting in parameters-47 gradients-47 parameters-1; do

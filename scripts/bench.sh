@@ -8,7 +8,8 @@
 #       (c) this project's job on local[W] (the job's own bn.mode), through scripts/syncbn train
 #   scripts/bench.sh sync-overhead     samples/s of bn.mode=sync vs local, MLP and CNN, per-worker
 #                                      batch 8, 32, 64, 128 on local[2]
-#   scripts/bench.sh sync-modes [reps] samples/s of train.sync = gradients vs parameters at K = 47 and
+#   scripts/bench.sh sync-modes [reps] [mlpExamples]
+#                                      samples/s of train.sync = gradients vs parameters at K = 47 and
 #                                      parameters at K = 1, MLP and ResNet-20 jobs on local[2]
 #   scripts/bench.sh driver-bytes      bytes of task results the driver receives per round, W = 2, 4, 8 (event logs)
 #   scripts/bench.sh cost-model [mlpStepMs resnetStepMs]
@@ -93,7 +94,7 @@ mkdir -p bench/results
   echo
   echo "- command: \`scripts/bench.sh $job --epochs $epochs ${sets[*]}\`"
   echo "- machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(uname -m), $(java -version 2>&1 | head -1)"
-  echo "- commit: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$([[ -n "$(git status --porcelain --untracked-files=no 2>/dev/null)" ]] && echo " (with uncommitted changes)")"
+  echo "- commit: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$([[ -n "$(git status --porcelain --untracked-files=no -- . ":!bench/results" 2>/dev/null)" ]] && echo " (with uncommitted changes)")"
   echo "- (a) single-JVM MultiLayerNetwork.fit, OMP_NUM_THREADS=1, bn.mode=local"
   echo "- (b) dl4j-spark ParameterAveragingTrainingMaster, fitPaths, local[W], averaging every 5, OMP_NUM_THREADS=1, bn.mode=local"
   echo "- (c) syncbn train on local[W], the job's bn.mode; samples/s counts training rounds only (not evaluation)"

@@ -53,6 +53,7 @@ public final class AllReduceBandwidthBench {
         System.out.println("| W | B GB/s | buffer | encrypted ms | GB/s (n/t) | model ms | % of model | aggregate copy / B"
                 + " | authenticated ms | authenticated / encrypted |");
         System.out.println("|---|---|---|---|---|---|---|---|---|---|");
+        List<double[]> ceilings = new ArrayList<>();   // W, B, A
         for (int w : workers) {
             JobSecret secret = JobSecret.random();
             List<TcpCollective> enc = LoopbackMesh.create(w, TIMEOUT, new CollectiveSecurity(secret, true));
@@ -64,6 +65,7 @@ public final class AllReduceBandwidthBench {
                 warmUp(mac, minSeconds * 2);
                 // B again right before this W's cells: on a shared machine the load drifts within a run
                 double b = loopbackStreamBytesPerSecond();
+                ceilings.add(new double[] {w, b, concurrentStreamsBytesPerSecond(w, 512L << 20)});
                 for (long bytes = 64 << 10; bytes <= (long) maxMb << 20; bytes *= 4) {
                     int n = (int) (bytes / Float.BYTES);
                     double tEnc = secondsPerSum(enc, n, minSeconds);
@@ -83,6 +85,18 @@ public final class AllReduceBandwidthBench {
         double after = loopbackStreamBytesPerSecond();
         System.out.printf(Locale.ROOT, "%nSingle-stream loopback copy B = %.2f GB/s (after); each W's model uses the B"
                 + " measured right before its cells.%n", after / 1e9);
+        // the model gives every member its own link of B; here all members share this machine's
+        // cores, and W(W-1) streams at once carry A in all: no all-reduce can beat A / (W·B) of the model
+        System.out.printf(Locale.ROOT, "%nThis machine's ceiling: the all-reduce's W(W-1) streams at once, raw (no frames,"
+                + " no crypto, no sums), 512 MB in all; A = their bytes per second together; the model's time over the"
+                + " time A allows for the same bytes = A / (W B)%n%n");
+        System.out.println("| W | streams | B GB/s | A GB/s | ceiling: A / (W B) of the model |");
+        System.out.println("|---|---|---|---|---|");
+        for (double[] c : ceilings) {
+            int w = (int) c[0];
+            System.out.printf(Locale.ROOT, "| %d | %d | %.2f | %.2f | %.0f%% |%n", w, w * (w - 1), c[1] / 1e9, c[2] / 1e9,
+                    100 * c[2] / (w * c[1]));
+        }
         for (double rate : pacedRates) {
             paced(workers, Math.min(maxMb, 16), minSeconds, (long) rate);
         }
@@ -110,6 +124,65 @@ public final class AllReduceBandwidthBench {
                 }
             } finally {
                 members.forEach(TcpCollective::close);
+            }
+        }
+    }
+
+    /**
+     * W(W-1) loopback streams at once, one per ordered pair of members, {@code total} bytes among
+     * them, each a writer and a reader thread: their bytes per second together.
+     */
+    static double concurrentStreamsBytesPerSecond(int w, long total) throws Exception {
+        int streams = w * (w - 1);
+        long each = total / streams;
+        List<ServerSocket> servers = new ArrayList<>();
+        List<Thread> threads = new ArrayList<>();
+        java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.atomic.AtomicReference<Throwable> failed = new java.util.concurrent.atomic.AtomicReference<>();
+        try {
+            for (int k = 0; k < streams; k++) {
+                ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+                servers.add(server);
+                threads.add(new Thread(() -> {
+                    try (Socket s = new Socket(InetAddress.getLoopbackAddress(), server.getLocalPort())) {
+                        s.setTcpNoDelay(true);
+                        OutputStream out = s.getOutputStream();
+                        byte[] buf = new byte[1 << 16];
+                        go.await();
+                        for (long sent = 0; sent < each; sent += buf.length) {
+                            out.write(buf, 0, (int) Math.min(buf.length, each - sent));
+                        }
+                    } catch (Exception e) {
+                        failed.compareAndSet(null, e);
+                    }
+                }, "bench-ceiling-writer-" + k));
+                threads.add(new Thread(() -> {
+                    try (Socket s = server.accept()) {
+                        InputStream in = s.getInputStream();
+                        byte[] buf = new byte[1 << 16];
+                        while (in.read(buf) > 0) {
+                            // drain
+                        }
+                    } catch (IOException e) {
+                        failed.compareAndSet(null, e);
+                    }
+                }, "bench-ceiling-reader-" + k));
+            }
+            threads.forEach(Thread::start);
+            Thread.sleep(200);   // every connection set up before the clock starts
+            long t0 = System.nanoTime();
+            go.countDown();
+            for (Thread t : threads) {
+                t.join();
+            }
+            double seconds = (System.nanoTime() - t0) / 1e9;
+            if (failed.get() != null) {
+                throw new IllegalStateException("a ceiling stream failed", failed.get());
+            }
+            return each * streams / seconds;
+        } finally {
+            for (ServerSocket s : servers) {
+                s.close();
             }
         }
     }

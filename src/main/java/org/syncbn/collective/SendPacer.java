@@ -5,10 +5,11 @@ import java.util.concurrent.locks.LockSupport;
 
 /**
  * One member's outgoing link of a given rate, shared by all its connections: a frame of b bytes
- * occupies the link for b / rate after the frames before it, and its sender waits until the frame
- * would have left the link before writing it. Benchmarks emulate, on loopback, a network slower
- * than the machine's CPUs with it (bench/AllReduceBandwidthBench); a rate of 0 is no link limit.
- * Safe for the member's concurrent sender threads.
+ * occupies the link for b / rate, and its sender hands it over when the frames before it have left
+ * (the write happens while the link carries it, as a NIC takes a frame while it sends it).
+ * Benchmarks emulate, on loopback, a network slower than the machine's CPUs with it
+ * (bench/AllReduceBandwidthBench); a rate of 0 is no link limit. Safe for the member's concurrent
+ * sender threads.
  */
 public final class SendPacer {
     private final double nanosPerByte;
@@ -22,17 +23,17 @@ public final class SendPacer {
         this.nanosPerByte = bytesPerSecond == 0 ? 0 : 1e9 / bytesPerSecond;
     }
 
-    /** Waits until {@code bytes} queued behind everything taken before would have been sent; at once without a limit. */
+    /** Waits until the link is free for {@code bytes} behind everything taken before; at once without a limit. */
     public void take(long bytes) throws InterruptedIOException {
         if (nanosPerByte == 0) {
             return;
         }
-        long until;
+        long start;
         synchronized (this) {
-            busyUntil = Math.max(busyUntil, System.nanoTime()) + (long) (bytes * nanosPerByte);
-            until = busyUntil;
+            start = Math.max(busyUntil, System.nanoTime());
+            busyUntil = start + (long) (bytes * nanosPerByte);
         }
-        for (long left; (left = until - System.nanoTime()) > 0; ) {
+        for (long left; (left = start - System.nanoTime()) > 0; ) {
             LockSupport.parkNanos(left);
             if (Thread.interrupted()) {
                 Thread.currentThread().interrupt();
