@@ -528,8 +528,12 @@ class HostilePeerTest {
             assertInstanceOf(CollectiveException.class, o.error(), "member " + o.rank());
             assertTrue(o.millis() < timeout.toMillis() + 1500, "member " + o.rank() + " failed after " + o.millis() + " ms");
         }
+        // the stall is caught by a timeout; whose fires first is a race of a millisecond (rank 0 waits in
+        // sum #1, the others in #2), and whoever loses it sees the winner's connection close
         String msg = outcomes.get(0).error().getMessage();
-        assertTrue(msg.startsWith("rank 0: allReduceSum #1 timed out after 2 s waiting for rank"), msg);
+        assertTrue(msg.startsWith("rank 0: allReduceSum #1 "), msg);
+        assertTrue(outcomes.stream().anyMatch(o -> o.error().getMessage().contains("timed out after 2 s waiting for rank")),
+                outcomes.stream().map(o -> o.error().getMessage()).toList().toString());
     }
 
     @Test
