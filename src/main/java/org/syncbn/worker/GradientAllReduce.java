@@ -72,51 +72,46 @@ final class GradientAllReduce extends BaseTrainingListener {
             throw new IllegalStateException("the gradient view is not a dense c-order vector: " + view.shapeInfoToString());
         }
         int n = Math.toIntExact(length);
+        // a new array every step: an in-process collective's peers may still read this one after we return
         if (view.dataType() == DataType.FLOAT) {
             FloatPointer at = new FloatPointer(view.data().addressPointer());
-            // a new array every step: an in-process collective's peers may still read this one after we return
             float[] floats = new float[n + 1];
-            int k = 0;
-            for (long[] r : ranges) {
-                int len = (int) (r[1] - r[0]);
-                at.position(r[0]).get(floats, k, len);
-                k += len;
-            }
+            eachRange((from, k, len) -> at.position(from).get(floats, k, len));
             floats[n] = examples;
             float[] sum = all.allReduceSum(floats);
             float batch = sum[n];
             for (int i = 0; i < n; i++) {
                 sum[i] /= batch;
             }
-            k = 0;
-            for (long[] r : ranges) {
-                int len = (int) (r[1] - r[0]);
-                at.position(r[0]).put(sum, k, len);
-                k += len;
-            }
+            eachRange((from, k, len) -> at.position(from).put(sum, k, len));
         } else if (view.dataType() == DataType.DOUBLE) {
             DoublePointer at = new DoublePointer(view.data().addressPointer());
             double[] doubles = new double[n + 1];
-            int k = 0;
-            for (long[] r : ranges) {
-                int len = (int) (r[1] - r[0]);
-                at.position(r[0]).get(doubles, k, len);
-                k += len;
-            }
+            eachRange((from, k, len) -> at.position(from).get(doubles, k, len));
             doubles[n] = examples;
             double[] sum = all.allReduceSum(doubles);
             double batch = sum[n];
             for (int i = 0; i < n; i++) {
                 sum[i] /= batch;
             }
-            k = 0;
-            for (long[] r : ranges) {
-                int len = (int) (r[1] - r[0]);
-                at.position(r[0]).put(sum, k, len);
-                k += len;
-            }
+            eachRange((from, k, len) -> at.position(from).put(sum, k, len));
         } else {
             throw new IllegalStateException("gradient all-reduce takes float or double gradients, got " + view.dataType());
+        }
+    }
+
+    /** A copy of one divided range: view entries [from, from + len) to or from array entries [k, k + len). */
+    private interface RangeCopy {
+        void copy(long from, int k, int len);
+    }
+
+    /** The divided ranges in order, packed one after another into the array. */
+    private void eachRange(RangeCopy copy) {
+        int k = 0;
+        for (long[] r : ranges) {
+            int len = (int) (r[1] - r[0]);
+            copy.copy(r[0], k, len);
+            k += len;
         }
     }
 
