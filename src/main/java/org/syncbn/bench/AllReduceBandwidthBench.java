@@ -226,7 +226,7 @@ public final class AllReduceBandwidthBench {
     }
 
     /** Wall seconds for every member to run {@code iterations} sums of its array. */
-    private static double batch(List<TcpCollective> members, float[][] data, int iterations) throws Exception {
+    static double batch(List<TcpCollective> members, float[][] data, int iterations) throws Exception {
         ExecutorService pool = Executors.newFixedThreadPool(members.size());
         try {
             List<Future<?>> runs = new ArrayList<>();

@@ -5,12 +5,8 @@ import org.syncbn.collective.JobSecret;
 import org.syncbn.collective.TcpCollective;
 
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 
 /**
  * The first all-reduces of a fresh JVM: W members (threads of this JVM, loopback mesh, frames
@@ -34,30 +30,17 @@ public final class AllReduceWarmupBench {
         long t0 = System.nanoTime();
         List<TcpCollective> members = LoopbackMesh.create(w, Duration.ofSeconds(120),
                 new CollectiveSecurity(JobSecret.random(), true));
-        ExecutorService pool = Executors.newFixedThreadPool(w);
+        float[][] data = new float[w][n];
+        for (int r = 0; r < w; r++) {
+            java.util.Arrays.fill(data[r], r + 0.25f);
+        }
         try {
             for (int b = 0; b < blocks; b++) {
-                List<Future<?>> runs = new ArrayList<>();
-                long start = System.nanoTime();
-                for (TcpCollective m : members) {
-                    float[] mine = new float[n];
-                    java.util.Arrays.fill(mine, m.rank() + 0.25f);
-                    runs.add(pool.submit(() -> {
-                        for (int i = 0; i < perBlock; i++) {
-                            m.allReduceSum(mine);
-                        }
-                        return null;
-                    }));
-                }
-                for (Future<?> f : runs) {
-                    f.get();
-                }
-                double ms = (System.nanoTime() - start) / 1e6 / perBlock;
+                double ms = AllReduceBandwidthBench.batch(members, data, perBlock) * 1e3 / perBlock;
                 System.out.printf(Locale.ROOT, "BLOCK %d %d %d %.2f%n", b, b * perBlock + 1, (b + 1) * perBlock, ms);
             }
             System.out.printf(Locale.ROOT, "TOTAL %.0f%n", (System.nanoTime() - t0) / 1e6);
         } finally {
-            pool.shutdownNow();
             members.forEach(TcpCollective::close);
         }
     }
